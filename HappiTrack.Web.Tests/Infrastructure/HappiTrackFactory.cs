@@ -1,0 +1,75 @@
+using HappiTrack.Web.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace HappiTrack.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The real app over a real, private SQLite file. Time is a <see cref="FakeTimeProvider"/> that
+/// tests move by hand; it starts at noon UTC so quiet hours do not interfere unless a test wants them.
+/// </summary>
+public class HappiTrackFactory : WebApplicationFactory<Program>
+{
+    public static readonly DateTimeOffset DefaultStart = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
+    public HappiTrackFactory() : this(NewDatabasePath()) { }
+
+    /// <summary>Point a second factory at an existing file to test what survives a restart.</summary>
+    public HappiTrackFactory(string databasePath)
+    {
+        DatabasePath = databasePath;
+    }
+
+    public string DatabasePath { get; }
+    public FakeTimeProvider Clock { get; } = new(DefaultStart);
+    /// <summary>Configuration overrides; set before the first client or service is requested.</summary>
+    public Dictionary<string, string?> Settings { get; } = new();
+    public bool DeleteDatabaseOnDispose { get; set; } = true;
+
+    public static string NewDatabasePath() =>
+        Path.Combine(Path.GetTempPath(), $"happitrack-test-{Guid.NewGuid():N}.db");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Clock);
+        });
+    }
+
+    /// <summary>A fresh DbContext on the app's database, for arranging and asserting.</summary>
+    public AppDbContext CreateDbContext() =>
+        Services.CreateScope().ServiceProvider.GetRequiredService<AppDbContext>();
+
+    public async Task WithDbAsync(Func<AppDbContext, Task> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        await action(scope.ServiceProvider.GetRequiredService<AppDbContext>());
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<AppDbContext, Task<T>> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<AppDbContext>());
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+        if (!DeleteDatabaseOnDispose) return;
+        SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            try { File.Delete(DatabasePath + suffix); } catch (IOException) { /* a pooled handle on another test's thread; the OS temp dir cleans up */ }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace HappiTrack.Web.Infrastructure;
+
+public static class WebPipelineExtensions
+{
+    public static IServiceCollection AddWebUi(this IServiceCollection services)
+    {
+        services.AddRazorPages();
+        services.AddProblemDetails();
+        services.AddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    public static WebApplication UseWebUi(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error");
+            app.UseHsts();
+        }
+        app.UseStatusCodePagesWithReExecute("/Error", "?code={0}");
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+}

@@ -1,0 +1,18 @@
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Infrastructure;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddAppDatabase(builder.Configuration);
+builder.Services.AddWebUi();
+
+var app = builder.Build();
+
+await app.Services.MigrateAndSeedAsync();
+
+app.UseWebUi();
+app.MapRazorPages();
+
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test: unit, integration and end-to-end (real Chromium).
+# Installs what the tests need and the machine lacks (Debian's chromium), then prints
+# one closing line "N passed, N failed" summed over the test projects.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x /usr/bin/chromium ] && [ -z "${HT_CHROMIUM:-}" ]; then
+  echo "Installing Debian's chromium for the end-to-end tests..."
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null \
+    || { echo "could not install chromium"; exit 1; }
+fi
+
+dotnet tool restore >/dev/null
+dotnet build HappiTrack.sln -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0; failed=0; status=0
+for project in HappiTrack.Web.Tests HappiTrack.E2E; do
+  log=$(mktemp)
+  dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+  [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
+  # vstest's summary: "Passed!  - Failed:     0, Passed:    12, Skipped: ..."
+  summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+' "$log" | tail -1)
+  if [ -z "$summary" ]; then
+    echo "no test summary from $project"; status=1; failed=$((failed + 1))
+  else
+    p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary"); f=$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")
+    passed=$((passed + p)); failed=$((failed + f))
+  fi
+  rm -f "$log"
+done
+
+echo "$passed passed, $failed failed"
+exit $status
