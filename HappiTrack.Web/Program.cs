@@ -5,6 +5,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
+builder.Services.AddApiAuthentication();
 
 var app = builder.Build();
 
