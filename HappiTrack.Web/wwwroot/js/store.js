@@ -2,6 +2,7 @@
 // (the cart link goes to /cart, the drawer opens through CSS :target, forms post normally).
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   var drawer = document.getElementById("cart-drawer");
   var lastTrigger = null;
 
