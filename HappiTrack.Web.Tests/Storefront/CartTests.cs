@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Tests.Storefront;
 
-public sealed class CartTests(HappiTrackFactory factory) : IClassFixture<HappiTrackFactory>
+public sealed class CartTests(StorefrontFactory factory) : IClassFixture<StorefrontFactory>
 {
     private Task<int> ProductIdAsync(string slug) =>
         factory.WithDbAsync(db => db.Products.Where(p => p.Slug == slug).Select(p => p.Id).SingleAsync());

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Tests.Storefront;
 
-public sealed class CheckoutTests(HappiTrackFactory factory) : IClassFixture<HappiTrackFactory>
+public sealed class CheckoutTests(StorefrontFactory factory) : IClassFixture<StorefrontFactory>
 {
     private static int _phoneSuffix;
 

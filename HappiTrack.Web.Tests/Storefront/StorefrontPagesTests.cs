@@ -4,7 +4,7 @@ using HappiTrack.Web.Tests.Infrastructure;
 
 namespace HappiTrack.Web.Tests.Storefront;
 
-public sealed class StorefrontPagesTests(HappiTrackFactory factory) : IClassFixture<HappiTrackFactory>
+public sealed class StorefrontPagesTests(StorefrontFactory factory) : IClassFixture<StorefrontFactory>
 {
     private StorefrontBrowser NewBrowser() => new(factory);
 
