@@ -173,4 +173,20 @@ public sealed class CartTests(StorefrontFactory factory) : IClassFixture<Storefr
         var visitor = await factory.WithDbAsync(db => db.Visitors.SingleAsync(v => v.Id == visitorId));
         Assert.Equal(HappiTrackFactory.DefaultStart.UtcDateTime, visitor.FirstSeenAt);
     }
+
+    [Fact]
+    public async Task Simultaneous_first_adds_from_one_browser_all_land_in_one_cart()
+    {
+        var browser = new StorefrontBrowser(factory);
+        var visitorId = VisitorCookie.NewId();
+        browser.Cookies.Add(new Uri("http://localhost"), new System.Net.Cookie(VisitorCookie.Name, visitorId));
+        var page = await browser.GetAsync("/product/nest-thermostat");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => browser.SubmitRawAsync(page, "form.add-form")));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Redirect, r.StatusCode));
+        var quantity = await factory.WithDbAsync(db => db.Carts.Where(c => c.VisitorId == visitorId).SelectMany(c => c.Lines).SumAsync(l => l.Quantity));
+        Assert.Equal(8, quantity);
+        Assert.Equal(8, await factory.WithDbAsync(db => db.Events.CountAsync(e => e.VisitorId == visitorId && e.Type == EventTypes.AddToCart)));
+    }
 }

@@ -60,17 +60,22 @@ public sealed class CartService(AppDbContext db, TimeProvider clock)
         if (quantity is not (>= 1 and <= ShoppingCart.MaxQuantity)) return CartResult.Fail("quantity", QuantityMessage);
         if (!await db.Products.AnyAsync(p => p.Id == productId, ct)) return CartResult.Fail("productId", UnknownProductMessage);
 
+        return await WithRetryAsync(() => AddOnceAsync(visitorId, productId, quantity.Value, ct));
+    }
+
+    private async Task<CartResult> AddOnceAsync(string visitorId, int productId, int quantity, CancellationToken ct)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         var cart = await LoadOrCreateCartAsync(visitorId, now, ct);
         try
         {
-            cart.Add(productId, quantity.Value, now);
+            cart.Add(productId, quantity, now);
         }
         catch (CartRuleException e)
         {
             return CartResult.Fail("productId", e.Message);
         }
-        await RecordAsync(visitorId, EventTypes.AddToCart, productId, new { qty = quantity.Value }, now, ct);
+        await RecordAsync(visitorId, EventTypes.AddToCart, productId, new { qty = quantity }, now, ct);
         await db.SaveChangesAsync(ct);
         _cached = null;
         return CartResult.Ok;
@@ -79,14 +84,19 @@ public sealed class CartService(AppDbContext db, TimeProvider clock)
     public async Task<CartResult> SetQuantityAsync(string visitorId, int productId, int? quantity, CancellationToken ct = default)
     {
         if (quantity is not (>= 1 and <= ShoppingCart.MaxQuantity)) return CartResult.Fail("quantity", QuantityMessage);
+        return await WithRetryAsync(() => SetQuantityOnceAsync(visitorId, productId, quantity.Value, ct));
+    }
+
+    private async Task<CartResult> SetQuantityOnceAsync(string visitorId, int productId, int quantity, CancellationToken ct)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         var cart = await FindCartAsync(visitorId, ct);
         var line = cart?.Lines.FirstOrDefault(l => l.ProductId == productId);
         if (cart is null || line is null) return CartResult.Fail("productId", "That product is not in your cart.");
 
-        var delta = quantity.Value - line.Quantity;
+        var delta = quantity - line.Quantity;
         if (delta == 0) return CartResult.Ok;
-        cart.SetQuantity(productId, quantity.Value, now);
+        cart.SetQuantity(productId, quantity, now);
         // A raised quantity is more intent (add_to_cart); a lowered one is a partial removal.
         if (delta > 0) await RecordAsync(visitorId, EventTypes.AddToCart, productId, new { qty = delta }, now, ct);
         else await RecordAsync(visitorId, EventTypes.RemoveFromCart, productId, new { qty = -delta }, now, ct);
@@ -95,7 +105,10 @@ public sealed class CartService(AppDbContext db, TimeProvider clock)
         return CartResult.Ok;
     }
 
-    public async Task<CartResult> RemoveAsync(string visitorId, int productId, CancellationToken ct = default)
+    public Task<CartResult> RemoveAsync(string visitorId, int productId, CancellationToken ct = default) =>
+        WithRetryAsync(() => RemoveOnceAsync(visitorId, productId, ct));
+
+    private async Task<CartResult> RemoveOnceAsync(string visitorId, int productId, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var cart = await FindCartAsync(visitorId, ct);
@@ -108,6 +121,27 @@ public sealed class CartService(AppDbContext db, TimeProvider clock)
         await db.SaveChangesAsync(ct);
         _cached = null;
         return CartResult.Ok;
+    }
+
+    /// <summary>
+    /// A double-click or two tabs can change one cart at the same moment: the cart's version token (or
+    /// the unique visitor/cart rows on a first write) makes the loser fail, and it retries on fresh rows.
+    /// </summary>
+    private async Task<CartResult> WithRetryAsync(Func<Task<CartResult>> attempt)
+    {
+        const int maxAttempts = 10;
+        for (var attemptNumber = 1; ; attemptNumber++)
+        {
+            try
+            {
+                return await attempt();
+            }
+            catch (DbUpdateException) when (attemptNumber < maxAttempts)
+            {
+                db.ChangeTracker.Clear();
+                _cached = null;
+            }
+        }
     }
 
     private Task<ShoppingCart?> FindCartAsync(string visitorId, CancellationToken ct) =>

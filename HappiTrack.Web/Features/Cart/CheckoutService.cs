@@ -30,6 +30,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
     public const int MaxNameLength = 100;
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
     public const string InvalidTokenMessage = "This discount code is not valid.";
+    public const string CartChangedMessage = "Your cart changed while you were checking out. Please review it and place your order again.";
 
     /// <summary>
     /// Prices the visitor's cart from the catalog and places the order in one transaction with one
@@ -94,7 +95,16 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
                 new { qty = line.Quantity, cents = line.LineTotalCents, order = order.PublicId });
 
         cart.Clear(now);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another tab changed the cart after it was priced here; charging the stale lines would be wrong.
+            db.ChangeTracker.Clear();
+            return CheckoutResult.Failed(new Dictionary<string, string> { [CheckoutFields.Cart] = CartChangedMessage });
+        }
         await transaction.CommitAsync(ct);
         return new CheckoutResult(order, new Dictionary<string, string>());
     }
