@@ -94,4 +94,31 @@ public sealed class StorefrontTests(BrowserFixture browser) : IClassFixture<Brow
         await Assertions.Expect(page.Locator("[data-cart-total]")).ToHaveTextAsync("€59.00");
         await context.CloseAsync();
     }
+
+    [Fact]
+    public async Task With_reduced_motion_the_drawer_opens_without_animation_at_tablet_width()
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = browser.App.BaseAddress.ToString(),
+            ReducedMotion = ReducedMotion.Reduce,
+            ViewportSize = new ViewportSize { Width = 768, Height = 1024 },
+        });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
+
+        await page.GotoAsync("/");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "storefront-tablet-768-home.png") });
+        await page.Locator("a.cart-button").ClickAsync();
+
+        var drawer = page.Locator("#cart-drawer");
+        await Assertions.Expect(drawer).ToHaveClassAsync(new Regex("is-open"));
+        var duration = await drawer.EvaluateAsync<string>("el => getComputedStyle(el).transitionDuration");
+        Assert.All(duration.Split(','), d => Assert.True(double.Parse(d.Trim().TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture) <= 0.0001, duration));
+        await Assertions.Expect(drawer).ToContainTextAsync("Your cart is empty.");
+        await Assertions.Expect(page.Locator("a.cart-button")).ToHaveAttributeAsync("aria-expanded", "true");
+        Assert.Empty(errors);
+        await context.CloseAsync();
+    }
 }

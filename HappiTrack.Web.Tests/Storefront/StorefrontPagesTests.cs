@@ -181,4 +181,16 @@ public sealed class StorefrontPagesTests(StorefrontFactory factory) : IClassFixt
             Assert.Empty(page.All("[onclick], [onload], [onsubmit], [onchange]"));
         }
     }
+
+    [Theory]
+    [InlineData("/Error?code=500", "Sorry, something went wrong on our side")]
+    [InlineData("/Error?code=abc", "Sorry, something went wrong on our side")]
+    [InlineData("/Error?code=429", "Too many requests")]
+    public async Task The_error_page_explains_itself_in_plain_words(string url, string heading)
+    {
+        var page = await NewBrowser().GetAsync(url);
+
+        Assert.Equal(heading, page.One("h1")!.TextContent);
+        Assert.DoesNotContain("Development Mode", page.Text);
+    }
 }
