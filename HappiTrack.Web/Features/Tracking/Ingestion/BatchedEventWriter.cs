@@ -22,6 +22,9 @@ internal sealed class BatchedEventWriter(
             FullMode = BoundedChannelFullMode.Wait,
         });
 
+    /// <summary>Requests waiting for the writer (not counting the group being committed).</summary>
+    public int QueuedRequests => _queue.Reader.Count;
+
     public async Task<IngestOutcome> IngestAsync(EventBatch batch, CancellationToken ct)
     {
         var pending = new PendingWrite(batch);
