@@ -114,6 +114,8 @@ public class TrackPayloadTests
     [InlineData("""{"type":"click","data":{"label":"<script>"}}""", "events[0].data.label")]
     [InlineData("""{"type":"click","data":{"label":"quote\"d"}}""", "events[0].data.label")]
     [InlineData("""{"type":"click","data":{"label":" padded"}}""", "events[0].data.label")]
+    [InlineData("""{"type":"click","data":{"label":"\ud800"}}""", "events[0].data.label")]
+    [InlineData("""{"type":"product_view","slug":"\udfff"}""", "events[0].slug")]
     [InlineData("""{"type":"mouse","data":{}}""", "events[0].data.cells")]
     [InlineData("""{"type":"mouse","data":{"cells":[]}}""", "events[0].data.cells")]
     [InlineData("""{"type":"mouse","data":{"cells":"1,2"}}""", "events[0].data.cells")]

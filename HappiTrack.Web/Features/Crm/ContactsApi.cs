@@ -28,14 +28,14 @@ internal static class ContactsApi
         }
         if (body is null) return Invalid("body", "Send a JSON object {\"phone\", \"name\", \"optIn\"}.");
 
-        var phoneText = body.Phone is { ValueKind: JsonValueKind.String } p ? p.GetString() : null;
+        var phoneText = body.Phone is { } p ? StringOrNull(p) : null;
         if (!PhoneNumber.TryNormalize(phoneText, out var phone))
             return Invalid("phone", "Not a valid phone number. " + PhoneNumber.FormatHint);
 
         string? name = null;
         if (body.Name is { ValueKind: not JsonValueKind.Null } n)
         {
-            name = n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+            name = StringOrNull(n);
             if (name is null || name.Length > ContactService.MaxNameLength || name.Any(char.IsControl))
                 return Invalid("name", $"'name' must be text of at most {ContactService.MaxNameLength} characters.");
         }
@@ -62,6 +62,20 @@ internal static class ContactsApi
             ? $"{request.Scheme}://{request.Host}{request.PathBase}"
             : configured.TrimEnd('/');
         return $"{origin}/?ht={linkToken}";
+    }
+
+    /// <summary>Null for non-strings and for strings .NET cannot hold (lone surrogates).</summary>
+    private static string? StringOrNull(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.String) return null;
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static ValidationProblem Invalid(string field, string message) =>

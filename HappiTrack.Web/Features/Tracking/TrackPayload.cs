@@ -88,7 +88,7 @@ public static class TrackPayload
         string? slug = null;
         if (e.TryGetProperty("slug", out var slugElement) && slugElement.ValueKind != JsonValueKind.Null)
         {
-            slug = slugElement.ValueKind == JsonValueKind.String ? slugElement.GetString() : null;
+            slug = StringOrNull(slugElement);
             if (!IsSlug(slug)) return TrackPayloadResult.Invalid($"{at}.slug", "'slug' must be a product slug (a-z, 0-9 and dashes).");
         }
         if (slug is null && NeedsProduct(type)) return TrackPayloadResult.Invalid($"{at}.slug", $"'{type}' needs the product's slug.");
@@ -108,7 +108,7 @@ public static class TrackPayload
         string? path = null;
         if (hasData && data.TryGetProperty("path", out var pathElement) && pathElement.ValueKind != JsonValueKind.Null)
         {
-            path = pathElement.ValueKind == JsonValueKind.String ? pathElement.GetString() : null;
+            path = StringOrNull(pathElement);
             if (!IsPath(path)) return TrackPayloadResult.Invalid($"{at}.data.path", $"'path' must start with '/' and be at most {MaxPathLength} printable ASCII characters.");
         }
 
@@ -189,6 +189,20 @@ public static class TrackPayload
         return true;
     }
 
+    /// <summary>The string value, or null for other kinds and for strings .NET cannot hold (lone surrogates).</summary>
+    private static string? StringOrNull(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.String) return null;
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     private static TrackPayloadResult? NoData(out string? stored)
     {
         stored = null;
@@ -199,7 +213,7 @@ public static class TrackPayload
     {
         stored = null;
         if (!hasData || !data.TryGetProperty("ref", out var referrer) || referrer.ValueKind == JsonValueKind.Null) return null;
-        var host = referrer.ValueKind == JsonValueKind.String ? referrer.GetString() : null;
+        var host = StringOrNull(referrer);
         if (host == "") return null;
         if (!IsHost(host)) return TrackPayloadResult.Invalid($"{at}.data.ref", "'ref' must be the referrer's host name.");
         // The host's characters were checked above, so it needs no JSON escaping.
@@ -220,7 +234,7 @@ public static class TrackPayload
     private static TrackPayloadResult? ReadLabel(JsonElement data, bool hasData, string at, out string? stored)
     {
         stored = null;
-        var label = hasData && data.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
+        var label = hasData && data.TryGetProperty("label", out var l) ? StringOrNull(l) : null;
         if (!IsLabel(label))
             return TrackPayloadResult.Invalid($"{at}.data.label", $"'label' must be 1 to {MaxLabelLength} letters, digits, spaces or - _ . : /.");
         stored = $"{{\"label\":\"{label}\"}}";
