@@ -1,4 +1,6 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,6 +8,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
 builder.Services.AddApiAuthentication();
+builder.Services.AddCatalog();
+builder.Services.AddCart();
 
 var app = builder.Build();
 
@@ -13,6 +17,7 @@ await app.Services.MigrateAndSeedAsync();
 
 app.UseWebUi();
 app.MapRazorPages();
+app.MapLegacyRedirects();
 
 app.Run();
 
