@@ -1,4 +1,6 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
@@ -8,6 +10,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
 builder.Services.AddApiAuthentication();
+builder.Services.AddCatalog();
+builder.Services.AddCart();
 builder.Services.AddTracking();
 builder.Services.AddCrm();
 
@@ -19,6 +23,7 @@ app.UseWebUi();
 app.MapTracking();
 app.MapCrm();
 app.MapRazorPages();
+app.MapLegacyRedirects();
 
 app.Run();
 
