@@ -1,6 +1,8 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
+using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,12 +12,16 @@ builder.Services.AddWebUi();
 builder.Services.AddApiAuthentication();
 builder.Services.AddCatalog();
 builder.Services.AddCart();
+builder.Services.AddTracking();
+builder.Services.AddCrm();
 
 var app = builder.Build();
 
 await app.Services.MigrateAndSeedAsync();
 
 app.UseWebUi();
+app.MapTracking();
+app.MapCrm();
 app.MapRazorPages();
 app.MapLegacyRedirects();
 
