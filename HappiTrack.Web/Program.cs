@@ -1,4 +1,8 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,6 +10,11 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
 builder.Services.AddApiAuthentication();
+builder.Services.AddScoring();
+builder.Services.AddRules();
+builder.Services.AddTokens();
+builder.Services.AddNudges(builder.Configuration);
+builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
 
@@ -13,6 +22,9 @@ await app.Services.MigrateAndSeedAsync();
 
 app.UseWebUi();
 app.MapRazorPages();
+app.MapScoring();
+app.MapNudges();
+app.UseBackgroundJobs();
 
 app.Run();
 
