@@ -254,6 +254,9 @@ public class BrainRulesTests : IAsyncLifetime
         Assert.Equal(0, await Kit.DispatchAsync());
         _app.Clock.Advance(TimeSpan.FromHours(0.1));
         Assert.Equal(1, await Kit.DispatchAsync());
+        // The 24 h offer runs from delivery, not from when the cap held it back.
+        var sent = (await Kit.NudgesAsync(contact.Id)).Single(n => n.Id == deferred.Id);
+        Assert.Equal(Kit.Now.AddHours(24), sent.Token!.ExpiresAt);
     }
 
     [Fact]

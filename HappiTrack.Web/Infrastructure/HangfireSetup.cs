@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.InMemory;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Tokens;
@@ -20,11 +21,13 @@ public static class HangfireSetup
     {
         var options = JobsOptions.From(configuration, environment);
         services.AddSingleton(options);
+        // Registered before AddHangfire so this app's clients and server use it instead of the
+        // process-wide JobStorage.Current (several apps in one test process must not share one).
+        services.AddSingleton<JobStorage>(_ => new InMemoryStorage());
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage());
+            .UseRecommendedSerializerSettings());
         if (options.RunServer)
         {
             services.AddHangfireServer(server =>

@@ -67,7 +67,7 @@ public sealed class Nudge
     public DateTime CreatedAt { get; set; }
     /// <summary>Not before this time: quiet hours, the per-contact cap and retry backoff push it later.</summary>
     public DateTime SendAfter { get; set; }
-    /// <summary>After this the offer is void; a nudge deferred past it is suppressed instead of sent.</summary>
+    /// <summary>How long the nudge may wait for the guards (creation + the offer's validity); deferred past it, it is suppressed as stale. Its token counts its validity from the send.</summary>
     public DateTime? ExpiresAt { get; set; }
     public DateTime? SentAt { get; set; }
     public DateTime? ClickedAt { get; set; }

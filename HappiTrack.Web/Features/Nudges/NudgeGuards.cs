@@ -27,7 +27,8 @@ public sealed record GuardInput(bool OptedIn, bool OptedOut, IReadOnlyList<DateT
 /// <summary>
 /// The anti-spam guards of SPEC §5, as pure decisions applied when a nudge is written and again
 /// when it is dispatched: consent first (suppress), then the per-contact cap and quiet hours
-/// (defer), and a nudge whose deferral would outlive its offer is suppressed instead.
+/// (defer). A nudge may wait at most until its <see cref="GuardInput.ExpiresAt"/> (creation plus the
+/// offer's validity); deferred beyond that, the cause is stale and it is suppressed instead.
 /// </summary>
 public static class NudgeGuards
 {
@@ -49,7 +50,7 @@ public static class NudgeGuards
         }
 
         if (reason is null) return GuardDecision.Send;
-        if (input.ExpiresAt is { } expires && at >= expires) return GuardDecision.Suppress(GuardReasons.Expired);
+        if (input.ExpiresAt is { } expires && at > expires) return GuardDecision.Suppress(GuardReasons.Expired);
         return GuardDecision.DeferUntil(at, reason);
     }
 

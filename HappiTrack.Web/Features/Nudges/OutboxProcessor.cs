@@ -59,7 +59,7 @@ public sealed class OutboxProcessor(
     private async Task<bool> ProcessClaimedAsync(int id, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        var nudge = await db.Set<Nudge>().Include(n => n.Contact).FirstAsync(n => n.Id == id, ct);
+        var nudge = await db.Set<Nudge>().Include(n => n.Contact).Include(n => n.Token).FirstAsync(n => n.Id == id, ct);
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
 
@@ -106,6 +106,8 @@ public sealed class OutboxProcessor(
             nudge.Status = NudgeStatuses.Sent;
             nudge.SentAt = now;
             nudge.LastError = null;
+            // An offer is valid for its period from when the contact receives it, not from when a guard held it back.
+            if (nudge.Token is { RedeemedAt: null } token && now > nudge.CreatedAt) token.ExpiresAt += now - nudge.CreatedAt;
         }
         else
         {
