@@ -1,8 +1,12 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Catalog;
+using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Scoring;
 using HappiTrack.Web.Features.Tokens;
+using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,6 +14,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
 builder.Services.AddApiAuthentication();
+builder.Services.AddCatalog();
+builder.Services.AddCart();
+builder.Services.AddTracking();
+builder.Services.AddCrm();
 builder.Services.AddScoring();
 builder.Services.AddRules();
 builder.Services.AddTokens();
@@ -21,7 +29,10 @@ var app = builder.Build();
 await app.Services.MigrateAndSeedAsync();
 
 app.UseWebUi();
+app.MapTracking();
+app.MapCrm();
 app.MapRazorPages();
+app.MapLegacyRedirects();
 app.MapScoring();
 app.MapNudges();
 app.UseBackgroundJobs();
