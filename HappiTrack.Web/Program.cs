@@ -1,11 +1,14 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Admin;
 using HappiTrack.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
+builder.Services.AddIdentitySetup();
 builder.Services.AddApiAuthentication();
+builder.Services.AddAdminArea();
 
 var app = builder.Build();
 
@@ -13,6 +16,7 @@ await app.Services.MigrateAndSeedAsync();
 
 app.UseWebUi();
 app.MapRazorPages();
+app.MapAdminApi();
 
 app.Run();
 

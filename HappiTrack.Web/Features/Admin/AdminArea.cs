@@ -1,0 +1,38 @@
+using HappiTrack.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace HappiTrack.Web.Features.Admin;
+
+public static class AdminArea
+{
+    /// <summary>Pages of the Admin area that must work without a session.</summary>
+    public static readonly IReadOnlyList<string> AnonymousPages = ["/Login", "/Logout"];
+
+    /// <summary>
+    /// Authorises whole areas by convention, so a page added later cannot be forgotten:
+    /// Areas/Admin needs role Admin, Areas/Analytics role Admin or Analyst.
+    /// </summary>
+    public static IServiceCollection AddAdminArea(this IServiceCollection services)
+    {
+        services.Configure<RazorPagesOptions>(options =>
+        {
+            options.Conventions.AuthorizeAreaFolder("Admin", "/", AuthPolicies.AdminPages);
+            foreach (var page in AnonymousPages)
+                options.Conventions.AllowAnonymousToAreaPage("Admin", page);
+            options.Conventions.AuthorizeAreaFolder("Analytics", "/", AuthPolicies.AnalyticsAccess);
+        });
+        // Area folders are capitalised; URLs people type and share are not.
+        services.Configure<RouteOptions>(options => options.LowercaseUrls = true);
+        return services;
+    }
+
+    /// <summary>Admin API for the named tokens; the admin pages use <see cref="ApiTokenService"/> directly.</summary>
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup("/api/admin/api-tokens")
+            .RequireAuthorization(AuthPolicies.AdminApi)
+            .WithTags("Admin")
+            .MapApiTokenEndpoints();
+        return app;
+    }
+}
