@@ -79,6 +79,7 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         Assert.Contains("/admin/api-tokens", paths);
         Assert.Contains("/api/admin/api-tokens", paths);
         Assert.Contains("/api/admin/api-tokens/1", paths);
+        Assert.Contains("/api/admin/me", paths);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -26,9 +27,18 @@ public static class AdminArea
         return services;
     }
 
-    /// <summary>Admin API for the named tokens; the admin pages use <see cref="ApiTokenService"/> directly.</summary>
+    /// <summary>
+    /// <c>GET /api/admin/me</c> lets an integrator check which credential the API sees; the token
+    /// endpoints back the API-tokens page for scripts (the page itself uses <see cref="ApiTokenService"/>).
+    /// </summary>
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/admin/me", (ClaimsPrincipal user) => TypedResults.Ok(new AdminApiCaller(
+                user.Identity!.Name!,
+                user.Identity.AuthenticationType == ApiTokenAuthenticationHandler.SchemeName ? "bearer" : "session",
+                user.FindAll(ClaimTypes.Role).Select(c => c.Value).Order().ToList())))
+            .RequireAuthorization(AuthPolicies.AdminApi)
+            .WithTags("Admin");
         app.MapGroup("/api/admin/api-tokens")
             .RequireAuthorization(AuthPolicies.AdminApi)
             .WithTags("Admin")
@@ -36,3 +46,5 @@ public static class AdminArea
         return app;
     }
 }
+
+public sealed record AdminApiCaller(string Name, string AuthenticatedBy, IReadOnlyList<string> Roles);
