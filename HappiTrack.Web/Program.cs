@@ -1,5 +1,9 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Admin;
+using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Catalog;
+using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,14 +13,21 @@ builder.Services.AddWebUi();
 builder.Services.AddIdentitySetup();
 builder.Services.AddApiAuthentication();
 builder.Services.AddAdminArea();
+builder.Services.AddCatalog();
+builder.Services.AddCart();
+builder.Services.AddTracking();
+builder.Services.AddCrm();
 
 var app = builder.Build();
 
 await app.Services.MigrateAndSeedAsync();
 
 app.UseWebUi();
+app.MapTracking();
+app.MapCrm();
 app.MapRazorPages();
 app.MapAdminApi();
+app.MapLegacyRedirects();
 
 app.Run();
 

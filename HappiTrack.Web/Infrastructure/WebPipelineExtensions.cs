@@ -7,11 +7,17 @@ public static class WebPipelineExtensions
         services.AddRazorPages();
         services.AddProblemDetails();
         services.AddSingleton(TimeProvider.System);
+        services.AddHsts(options =>
+        {
+            options.MaxAge = TimeSpan.FromDays(365);
+            options.IncludeSubDomains = true;
+        });
         return services;
     }
 
     public static WebApplication UseWebUi(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error");
