@@ -134,6 +134,8 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
             var hasParameters = route.Page?.AttributeRouteInfo?.Template?.Contains('{') == true || route.Path.Contains("/1");
             var ok = response.StatusCode == HttpStatusCode.OK || (hasParameters && response.StatusCode == HttpStatusCode.NotFound);
             if (!ok) failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode}");
+            else if (route.Page is not null && response.Headers.CacheControl?.NoStore != true)
+                failures.Add($"{route.Method} {route.Path}: cacheable ({response.Headers.CacheControl})");
         }
         Assert.Empty(failures);
     }

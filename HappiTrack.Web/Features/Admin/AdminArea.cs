@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using HappiTrack.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace HappiTrack.Web.Features.Admin;
@@ -21,6 +22,12 @@ public static class AdminArea
             foreach (var page in AnonymousPages)
                 options.Conventions.AllowAnonymousToAreaPage("Admin", page);
             options.Conventions.AuthorizeAreaFolder("Analytics", "/", AuthPolicies.AnalyticsAccess);
+            // Staff pages show personal data; keep them out of browser and proxy caches.
+            foreach (var area in new[] { "Admin", "Analytics" })
+            {
+                options.Conventions.AddAreaFolderApplicationModelConvention(area, "/", model =>
+                    model.Filters.Add(new ResponseCacheAttribute { NoStore = true, Location = ResponseCacheLocation.None }));
+            }
         });
         // Area folders are capitalised; URLs people type and share are not.
         services.Configure<RouteOptions>(options => options.LowercaseUrls = true);
