@@ -98,7 +98,8 @@ public sealed class CartTests(StorefrontFactory factory) : IClassFixture<Storefr
         var result = await browser.SubmitAsync(page, "form.add-form", new Dictionary<string, string?> { ["quantity"] = quantity });
 
         Assert.Equal(HttpStatusCode.BadRequest, result.Status);
-        Assert.Contains(CartService.QuantityMessage, result.One(".form-errors")!.TextContent);
+        Assert.Contains(CartService.QuantityMessage, result.One(".form-errors[role=alert]")!.TextContent);
+        Assert.Empty(result.All("[style]"));
         Assert.Equal("0", result.One("[data-cart-count]")!.TextContent);
     }
 
