@@ -349,6 +349,59 @@ namespace HappiTrack.Web.Data.Migrations
                     b.ToTable("Tags");
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Campaign", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Deferred")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Matched")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Queued")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SegmentJson")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SuppressedCapped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SuppressedNoOptIn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SuppressedOptedOut")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("Campaign");
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Crm.Contact", b =>
                 {
                     b.Property<int>("Id")
@@ -357,6 +410,15 @@ namespace HappiTrack.Web.Data.Migrations
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("InterestAsOf")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("InterestRank")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("InterestScore")
+                        .HasColumnType("REAL");
 
                     b.Property<DateTime?>("LastInboundAt")
                         .HasColumnType("TEXT");
@@ -368,6 +430,12 @@ namespace HappiTrack.Web.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("MostDesiredProductId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("MostDesiredScore")
+                        .HasColumnType("REAL");
 
                     b.Property<string>("Name")
                         .HasMaxLength(100)
@@ -394,6 +462,13 @@ namespace HappiTrack.Web.Data.Migrations
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Purchases")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TopTags")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("VipSince")
                         .HasColumnType("TEXT");
 
@@ -402,13 +477,21 @@ namespace HappiTrack.Web.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("InterestRank");
+
                     b.HasIndex("LastSeenAt");
 
                     b.HasIndex("LinkToken")
                         .IsUnique();
 
+                    b.HasIndex("Name");
+
                     b.HasIndex("Phone")
                         .IsUnique();
+
+                    b.HasIndex("Purchases");
+
+                    b.HasIndex("VipStatus");
 
                     b.ToTable("Contacts");
                 });

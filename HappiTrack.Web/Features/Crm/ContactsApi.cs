@@ -87,6 +87,10 @@ public static class CrmServiceCollectionExtensions
     public static IServiceCollection AddCrm(this IServiceCollection services)
     {
         services.AddScoped<ContactService>();
+        services.AddScoped<ContactList>();
+        services.AddScoped<ContactSummaryRefresher>();
+        services.AddScoped<CampaignService>();
+        services.AddScoped<OutboxAdmin>();
         return services;
     }
 
@@ -94,6 +98,10 @@ public static class CrmServiceCollectionExtensions
     {
         var api = endpoints.MapGroup("/api/contacts").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery();
         api.MapPost("/init", ContactsApi.InitAsync);
+        api.MapGet("", CrmApi.ListContactsAsync);
+        var campaigns = endpoints.MapGroup("/api/campaign").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery();
+        campaigns.MapPost("/broadcast", CrmApi.BroadcastAsync);
+        campaigns.MapGet("/logs", CrmApi.LogsAsync);
         return endpoints;
     }
 }

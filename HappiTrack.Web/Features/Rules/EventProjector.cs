@@ -37,6 +37,7 @@ public sealed class EventProjector(
     RuleSettingsService settingsService,
     RuleActions actions,
     IOutboxTrigger outboxTrigger,
+    ContactSummaryRefresher summaries,
     TimeProvider clock,
     ILogger<EventProjector> logger)
 {
@@ -49,6 +50,7 @@ public sealed class EventProjector(
 
     private readonly Dictionary<(string, InterestDimension, int), InterestScore> _scores = new();
     private readonly Dictionary<(string, DateTime), ClientBudgetUsage> _budgets = new();
+    private readonly HashSet<int> _touchedContacts = [];
     private int _nudgesWritten;
 
     /// <returns>Events projected in this run.</returns>
@@ -78,6 +80,7 @@ public sealed class EventProjector(
         db.ChangeTracker.Clear();
         _scores.Clear();
         _budgets.Clear();
+        _touchedContacts.Clear();
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
 
@@ -109,6 +112,8 @@ public sealed class EventProjector(
             await ProjectAsync(events, settings, now, ct);
         }
         await db.SaveChangesAsync(ct);
+        // The admin list's materialised columns commit with the scores they summarise.
+        await summaries.RefreshAsync(_touchedContacts, ct);
         await transaction.CommitAsync(ct);
         if (events.Count > 0) logger.LogDebug("Projected {Count} events up to {Position}", events.Count, events[^1].Id);
         return events.Count;
@@ -144,6 +149,7 @@ public sealed class EventProjector(
             }
 
             if (contact is null) continue;
+            _touchedContacts.Add(contact.Id);
             if (e.Type == EventTypes.ExitIntent) await EvaluateExitIntentAsync(contact, e.VisitorId, settings, now, ct);
             else if (e.Type == EventTypes.Purchase) await EvaluateVipAsync(contact, settings, now, ct);
         }
@@ -256,6 +262,7 @@ public sealed class EventProjector(
         foreach (var orphan in orphans)
         {
             var contactId = links[orphan.VisitorId!];
+            _touchedContacts.Add(contactId);
             var row = await ScoreRowAsync(Subject.Contact(contactId), contactId, null, orphan.Dimension, orphan.TargetId);
             var before = row.Value.ValueAt(now, halfLife);
             var merged = row.AsOf == DateTime.MinValue ? orphan.Value : row.Value.Merge(orphan.Value, halfLife);

@@ -71,6 +71,29 @@ namespace HappiTrack.Web.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "Campaign",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Message = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    SegmentJson = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    Matched = table.Column<int>(type: "INTEGER", nullable: false),
+                    Queued = table.Column<int>(type: "INTEGER", nullable: false),
+                    Deferred = table.Column<int>(type: "INTEGER", nullable: false),
+                    SuppressedOptedOut = table.Column<int>(type: "INTEGER", nullable: false),
+                    SuppressedNoOptIn = table.Column<int>(type: "INTEGER", nullable: false),
+                    SuppressedCapped = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Campaign", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Carts",
                 columns: table => new
                 {
@@ -133,7 +156,14 @@ namespace HappiTrack.Web.Data.Migrations
                     VipStatus = table.Column<bool>(type: "INTEGER", nullable: false),
                     VipSince = table.Column<DateTime>(type: "TEXT", nullable: true),
                     LastSeenAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    LastInboundAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    LastInboundAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    InterestScore = table.Column<double>(type: "REAL", nullable: false),
+                    InterestAsOf = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    InterestRank = table.Column<double>(type: "REAL", nullable: true),
+                    Purchases = table.Column<int>(type: "INTEGER", nullable: false),
+                    MostDesiredProductId = table.Column<int>(type: "INTEGER", nullable: true),
+                    MostDesiredScore = table.Column<double>(type: "REAL", nullable: false),
+                    TopTags = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -623,6 +653,11 @@ namespace HappiTrack.Web.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Campaign_CreatedAt",
+                table: "Campaign",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_CartLines_CartId_ProductId",
                 table: "CartLines",
                 columns: new[] { "CartId", "ProductId" },
@@ -662,6 +697,11 @@ namespace HappiTrack.Web.Data.Migrations
                 column: "WindowStart");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Contacts_InterestRank",
+                table: "Contacts",
+                column: "InterestRank");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Contacts_LastSeenAt",
                 table: "Contacts",
                 column: "LastSeenAt");
@@ -673,10 +713,25 @@ namespace HappiTrack.Web.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Contacts_Name",
+                table: "Contacts",
+                column: "Name");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Contacts_Phone",
                 table: "Contacts",
                 column: "Phone",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_Purchases",
+                table: "Contacts",
+                column: "Purchases");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_VipStatus",
+                table: "Contacts",
+                column: "VipStatus");
 
             migrationBuilder.CreateIndex(
                 name: "IX_DiscountToken_ContactId_ExpiresAt",
@@ -856,6 +911,9 @@ namespace HappiTrack.Web.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "AspNetUserTokens");
+
+            migrationBuilder.DropTable(
+                name: "Campaign");
 
             migrationBuilder.DropTable(
                 name: "CartLines");

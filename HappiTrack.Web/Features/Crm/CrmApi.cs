@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace HappiTrack.Web.Features.Crm;
+
+public sealed record BroadcastResponse(int? CampaignId, int Matched, int Queued, int Deferred, SuppressedCounts Suppressed);
+
+/// <summary><c>GET /api/contacts</c>, <c>POST /api/campaign/broadcast</c>, <c>GET /api/campaign/logs</c> (SPEC §6).</summary>
+internal static class CrmApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Query values arrive as strings so a malformed one is answered with problem+json naming it.</summary>
+    public static async Task<Results<Ok<ContactListPage>, ValidationProblem>> ListContactsAsync(
+        ContactList list, string? page, string? pageSize, string? search, string? sort, string? vip, string? optedIn, string? minScore, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var query = new ContactListQuery(
+            Page: ParseInt(page, "page", 1, errors),
+            PageSize: ParseInt(pageSize, "pageSize", 25, errors),
+            Search: string.IsNullOrWhiteSpace(search) ? null : search,
+            Sort: string.IsNullOrWhiteSpace(sort) ? ContactList.DefaultSort : sort,
+            Vip: ParseBool(vip, "vip", errors),
+            OptedIn: ParseBool(optedIn, "optedIn", errors),
+            MinScore: ParseDouble(minScore, "minScore", errors));
+        foreach (var (key, value) in ContactList.Validate(query)) errors.TryAdd(key, value);
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        return TypedResults.Ok(await list.GetAsync(query, ct));
+    }
+
+    private sealed record BroadcastSegment(JsonElement? Vip, JsonElement? MinScore, JsonElement? Tag, JsonElement? AbandonedCart, JsonElement? SeenWithinDays);
+    private sealed record BroadcastRequest(JsonElement? Name, JsonElement? Message, BroadcastSegment? Segment, JsonElement? DryRun);
+
+    public static async Task<Results<Ok<BroadcastResponse>, ValidationProblem>> BroadcastAsync(
+        HttpRequest request, CampaignService campaigns, ClaimsPrincipal user, CancellationToken ct)
+    {
+        BroadcastRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<BroadcastRequest>(Json, ct);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return Invalid("body", "Send a JSON object {\"name\", \"message\", \"segment\", \"dryRun\"} as application/json.");
+        }
+        if (body is null) return Invalid("body", "Send a JSON object {\"name\", \"message\", \"segment\", \"dryRun\"}.");
+
+        var errors = new Dictionary<string, string[]>();
+        var dryRun = Bool(body.DryRun, "dryRun", errors) ?? false;
+        var segment = new CampaignSegment(
+            Bool(body.Segment?.Vip, "segment.vip", errors),
+            Number(body.Segment?.MinScore, "segment.minScore", errors),
+            Text(body.Segment?.Tag, "segment.tag", errors),
+            Bool(body.Segment?.AbandonedCart, "segment.abandonedCart", errors),
+            Number(body.Segment?.SeenWithinDays, "segment.seenWithinDays", errors) is { } d
+                ? (d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue ? (int)d : Fail(errors, "segment.seenWithinDays", "'seenWithinDays' must be a whole number of days."))
+                : null);
+        var draft = new CampaignDraft(Text(body.Name, "name", errors), Text(body.Message, "message", errors), segment);
+        // A dry run answers "how many would this reach", so it does not need the message yet.
+        foreach (var (key, value) in await campaigns.ValidateAsync(draft, requireContent: !dryRun, ct)) errors.TryAdd(key, value);
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: $"Invalid field '{errors.Keys.First()}'");
+
+        var outcome = dryRun
+            ? await campaigns.PreviewAsync(segment, ct)
+            : await campaigns.SendAsync(draft.Name!, draft.Message!, segment, user.Identity?.Name, ct);
+        return TypedResults.Ok(new BroadcastResponse(outcome.CampaignId, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed));
+    }
+
+    public static async Task<Results<Ok<CampaignLog>, ValidationProblem, ProblemHttpResult>> LogsAsync(
+        CampaignService campaigns, string? campaignId, CancellationToken ct)
+    {
+        if (!int.TryParse(campaignId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id <= 0)
+            return Invalid("campaignId", "campaignId must be a positive integer.");
+        var log = await campaigns.LogAsync(id, ct);
+        return log is null
+            ? TypedResults.Problem(new ProblemDetails { Status = 404, Title = "Campaign not found", Detail = $"No campaign with id {id}." })
+            : TypedResults.Ok(log);
+    }
+
+    private static int ParseInt(string? value, string field, int fallback, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrEmpty(value)) return fallback;
+        if (int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)) return parsed;
+        errors[field] = [$"{field} must be a whole number."];
+        return fallback;
+    }
+
+    private static bool? ParseBool(string? value, string field, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrEmpty(value)) return null;
+        if (bool.TryParse(value, out var parsed)) return parsed;
+        errors[field] = [$"{field} must be true or false."];
+        return null;
+    }
+
+    private static double? ParseDouble(string? value, string field, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrEmpty(value)) return null;
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && double.IsFinite(parsed)) return parsed;
+        errors[field] = [$"{field} must be a number."];
+        return null;
+    }
+
+    private static bool? Bool(JsonElement? element, string field, Dictionary<string, string[]> errors) => element switch
+    {
+        null or { ValueKind: JsonValueKind.Null } => null,
+        { ValueKind: JsonValueKind.True } => true,
+        { ValueKind: JsonValueKind.False } => false,
+        _ => Fail<bool?>(errors, field, $"'{field}' must be true or false."),
+    };
+
+    private static double? Number(JsonElement? element, string field, Dictionary<string, string[]> errors) => element switch
+    {
+        null or { ValueKind: JsonValueKind.Null } => null,
+        { ValueKind: JsonValueKind.Number } e when e.TryGetDouble(out var d) && double.IsFinite(d) => d,
+        _ => Fail<double?>(errors, field, $"'{field}' must be a number."),
+    };
+
+    private static string? Text(JsonElement? element, string field, Dictionary<string, string[]> errors)
+    {
+        if (element is null or { ValueKind: JsonValueKind.Null }) return null;
+        if (element.Value.ValueKind != JsonValueKind.String) return Fail<string?>(errors, field, $"'{field}' must be text.");
+        try
+        {
+            return element.Value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return Fail<string?>(errors, field, $"'{field}' is not valid text.");
+        }
+    }
+
+    private static int? Fail(Dictionary<string, string[]> errors, string field, string message) => Fail<int?>(errors, field, message);
+
+    private static T Fail<T>(Dictionary<string, string[]> errors, string field, string message)
+    {
+        errors.TryAdd(field, [message]);
+        return default!;
+    }
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: $"Invalid field '{field}'");
+}
