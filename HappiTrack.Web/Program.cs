@@ -40,6 +40,7 @@ app.MapLegacyRedirects();
 app.MapScoring();
 app.MapNudges();
 app.UseBackgroundJobs();
+app.MapJobsDashboard();
 
 app.Run();
 

@@ -11,6 +11,13 @@ public static class SecurityHeaders
         "connect-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'";
 
     /// <summary>
+    /// Hangfire's dashboard (<see cref="JobsDashboard"/>) renders style="..." attributes that the strict
+    /// policy would strip, breaking its layout; its scripts are files, so only styles are relaxed, and
+    /// only under its path, which is admin-only.
+    /// </summary>
+    public static readonly string JobsDashboardPolicy = ContentSecurityPolicy.Replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+
+    /// <summary>
     /// Tracked links (<c>?ht=</c>) and discount links (<c>?token=</c>) carry secrets in the query;
     /// sending only the origin keeps them out of every Referer header, same-origin ones included.
     /// </summary>
@@ -21,8 +28,10 @@ public static class SecurityHeaders
         {
             context.Response.OnStarting(static state =>
             {
-                var headers = ((HttpContext)state).Response.Headers;
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                var http = (HttpContext)state;
+                var headers = http.Response.Headers;
+                headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments(JobsDashboard.Path, StringComparison.OrdinalIgnoreCase)
+                    ? JobsDashboardPolicy : ContentSecurityPolicy;
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = ReferrerPolicy;
