@@ -69,9 +69,11 @@ internal static class CrmApi
         return TypedResults.Ok(new BroadcastResponse(outcome.CampaignId, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed));
     }
 
-    public static async Task<Results<Ok<CampaignLog>, ValidationProblem, ProblemHttpResult>> LogsAsync(
+    /// <summary>With <c>campaignId</c>: that campaign's messages. Without: the recent campaigns, to find an id.</summary>
+    public static async Task<Results<Ok<CampaignLog>, Ok<IReadOnlyList<CampaignListItem>>, ValidationProblem, ProblemHttpResult>> LogsAsync(
         CampaignService campaigns, string? campaignId, CancellationToken ct)
     {
+        if (campaignId is null) return TypedResults.Ok(await campaigns.ListAsync(100, ct));
         if (!int.TryParse(campaignId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id <= 0)
             return Invalid("campaignId", "campaignId must be a positive integer.");
         var log = await campaigns.LogAsync(id, ct);

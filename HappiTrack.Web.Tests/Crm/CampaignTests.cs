@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Tracking;
+using HappiTrack.Web.Tests.Brain;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Tests.Crm;
+
+/// <summary>
+/// Campaign segments and guard counts on twelve hand-made contacts, through the real projector,
+/// outbox and API. The expected numbers are worked out by hand from the table in <see cref="SeedAsync"/>.
+/// </summary>
+public sealed class CampaignTests : IAsyncLifetime
+{
+    private readonly CrmKit _kit = new();
+    private readonly Dictionary<string, int> _ids = new();
+
+    public async Task InitializeAsync()
+    {
+        await _kit.App.WithDbAsync(_ => Task.CompletedTask);
+        await SeedAsync();
+    }
+
+    public async Task DisposeAsync() => await _kit.DisposeAsync();
+
+    /// <summary>
+    /// name | consent        | VIP | activity (at 12:00 UTC)            | other nudges
+    /// Ann  | in             |     | add_to_cart gaming laptop (50), cart left |
+    /// Ben  | in             |     | product_view gaming laptop (5)     |
+    /// Cai  | in             |     | product_view gaming laptop (5)     | one sent 2 h ago → capped
+    /// Dee  | in, opted out  |     | add_to_cart gaming laptop (50), cart left |
+    /// Eve  | none           |     | product_view gaming laptop (5)     |
+    /// Fay  | in             | yes | add_to_cart non-gaming (50), cart left |
+    /// Gus  | in             | yes | —                                  |
+    /// Hal  | none           | yes | —                                  |
+    /// Ivy  | in             |     | product_view non-gaming (5)        |
+    /// Jon  | in             |     | —                                  | one queued for 13:00 → capped
+    /// Kim  | in, opted out  |     | —                                  |
+    /// Lea  | in             |     | —                                  |
+    /// The clock then moves to 12:45, so the carts are idle past the 30 min rescue window.
+    /// </summary>
+    private async Task SeedAsync()
+    {
+        var b = _kit.Brain;
+        var other = await _kit.NonGamingSlugAsync();
+        var n = 0;
+        async Task<int> Contact(string name, bool optedIn = true, bool optedOut = false, bool vip = false)
+        {
+            var c = await b.ContactAsync($"+49151000000{n++:00}", name, optedIn, optedOut);
+            if (vip) await _kit.App.WithDbAsync(async db => await db.Contacts.Where(x => x.Id == c.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.VipStatus, true)));
+            _ids[name] = c.Id;
+            return c.Id;
+        }
+        async Task Visit(int contactId, string type, string slug)
+        {
+            var visitor = await b.VisitorAsync(contactId);
+            if (type == EventTypes.AddToCart) await b.AddToCartAsync(visitor, slug);
+            else await b.EventAsync(visitor, type, slug);
+        }
+
+        await Visit(await Contact("Ann"), EventTypes.AddToCart, BrainKit.Featured);
+        await Visit(await Contact("Ben"), EventTypes.ProductView, BrainKit.Featured);
+        await Visit(await Contact("Cai"), EventTypes.ProductView, BrainKit.Featured);
+        await Visit(await Contact("Dee", optedOut: true), EventTypes.AddToCart, BrainKit.Featured);
+        await Visit(await Contact("Eve", optedIn: false), EventTypes.ProductView, BrainKit.Featured);
+        await Visit(await Contact("Fay", vip: true), EventTypes.AddToCart, other);
+        await Contact("Gus", vip: true);
+        await Contact("Hal", optedIn: false, vip: true);
+        await Visit(await Contact("Ivy"), EventTypes.ProductView, other);
+        await Contact("Jon");
+        await Contact("Kim", optedOut: true);
+        await Contact("Lea");
+        await b.ProjectAsync();
+
+        await _kit.NudgeAsync(_ids["Cai"], NudgeStatuses.Sent, b.Now.AddHours(-2), sentAt: b.Now.AddHours(-2));
+        await _kit.NudgeAsync(_ids["Jon"], NudgeStatuses.Queued, b.Now.AddHours(1));
+        _kit.App.Clock.Advance(TimeSpan.FromMinutes(45));
+    }
+
+    private async Task<JsonElement> BroadcastAsync(object body, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var response = await _kit.Api.PostAsJsonAsync("/api/campaign/broadcast", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private static void AssertCounts(JsonElement r, int matched, int queued, int optedOut, int capped, int noOptIn, int deferred = 0)
+    {
+        Assert.Equal(matched, r.GetProperty("matched").GetInt32());
+        Assert.Equal(queued, r.GetProperty("queued").GetInt32());
+        Assert.Equal(deferred, r.GetProperty("deferred").GetInt32());
+        var s = r.GetProperty("suppressed");
+        Assert.Equal(optedOut, s.GetProperty("optedOut").GetInt32());
+        Assert.Equal(capped, s.GetProperty("capped").GetInt32());
+        Assert.Equal(noOptIn, s.GetProperty("noOptIn").GetInt32());
+    }
+
+    private Task<(int Campaigns, int Nudges)> CountsAsync() => _kit.App.WithDbAsync(async db =>
+        (await db.Set<Campaign>().CountAsync(), await db.Set<Nudge>().CountAsync()));
+
+    [Fact]
+    public async Task Dry_runs_count_each_segment_exactly_and_write_nothing()
+    {
+        var before = await CountsAsync();
+
+        var everyone = await BroadcastAsync(new { dryRun = true, segment = new { } });
+        Assert.Equal(JsonValueKind.Null, everyone.GetProperty("campaignId").ValueKind);
+        AssertCounts(everyone, matched: 12, queued: 6, optedOut: 2, capped: 2, noOptIn: 2);
+
+        AssertCounts(await BroadcastAsync(new { dryRun = true, segment = new { tag = "gaming" } }), matched: 5, queued: 2, optedOut: 1, capped: 1, noOptIn: 1);
+        AssertCounts(await BroadcastAsync(new { dryRun = true, segment = new { vip = true } }), matched: 3, queued: 2, optedOut: 0, capped: 0, noOptIn: 1);
+        AssertCounts(await BroadcastAsync(new { dryRun = true, segment = new { minScore = 40 } }), matched: 3, queued: 2, optedOut: 1, capped: 0, noOptIn: 0);
+        AssertCounts(await BroadcastAsync(new { dryRun = true, segment = new { abandonedCart = true } }), matched: 3, queued: 2, optedOut: 1, capped: 0, noOptIn: 0);
+        AssertCounts(await BroadcastAsync(new { dryRun = true, segment = new { seenWithinDays = 7 } }), matched: 7, queued: 4, optedOut: 1, capped: 1, noOptIn: 1);
+        AssertCounts(await BroadcastAsync(new { dryRun = true, segment = new { tag = "gaming", minScore = 40, abandonedCart = true } }), matched: 2, queued: 1, optedOut: 1, capped: 0, noOptIn: 0);
+        AssertCounts(await BroadcastAsync(new { dryRun = true, segment = new { vip = false, minScore = 1 } }), matched: 6, queued: 3, optedOut: 1, capped: 1, noOptIn: 1);
+
+        Assert.Equal(before, await CountsAsync());
+    }
+
+    [Fact]
+    public async Task Quiet_hours_defer_rather_than_drop()
+    {
+        _kit.App.Clock.Advance(TimeSpan.FromHours(10)); // 22:45 UTC, inside 21:00–09:00
+        var r = await BroadcastAsync(new { dryRun = true, segment = new { tag = "gaming" } });
+        AssertCounts(r, matched: 5, queued: 2, optedOut: 1, capped: 1, noOptIn: 1, deferred: 2);
+    }
+
+    [Fact]
+    public async Task Sending_writes_the_campaign_and_one_nudge_per_recipient_as_previewed_and_the_log_follows_it()
+    {
+        var preview = await BroadcastAsync(new { dryRun = true, segment = new { tag = "gaming" } });
+        var sent = await BroadcastAsync(new { name = "Gaming week", message = "Hi {name}, {product} is waiting: {link}", segment = new { tag = "gaming" }, dryRun = false });
+        var campaignId = sent.GetProperty("campaignId").GetInt32();
+        AssertCounts(sent, matched: 5, queued: 2, optedOut: 1, capped: 1, noOptIn: 1);
+        Assert.Equal(preview.GetProperty("queued").GetInt32(), sent.GetProperty("queued").GetInt32());
+
+        var nudges = await _kit.App.WithDbAsync(db => db.Set<Nudge>().AsNoTracking().Where(n => n.CampaignId == campaignId).OrderBy(n => n.ContactId).ToListAsync());
+        Assert.Equal(5, nudges.Count);
+        Assert.All(nudges, n => Assert.Equal(NudgeKinds.Campaign, n.Kind));
+        Assert.All(nudges, n => Assert.Equal($"campaign:{campaignId}:{n.ContactId}", n.DedupKey));
+        var ann = nudges.Single(n => n.ContactId == _ids["Ann"]);
+        Assert.Equal(NudgeStatuses.Queued, ann.Status);
+        Assert.StartsWith("Hi Ann, Lenovo LOQ 15 Gaming Laptop is waiting: http", ann.Message);
+        Assert.EndsWith("/r/" + ann.Code, ann.Message);
+        Assert.Equal(NudgeStatuses.Suppressed, nudges.Single(n => n.ContactId == _ids["Cai"]).Status);
+        Assert.Equal(GuardReasons.OptedOut, nudges.Single(n => n.ContactId == _ids["Dee"]).Reason);
+
+        // The campaign's own nudges now count against the cap for the next one.
+        AssertCounts(await BroadcastAsync(new { dryRun = true, segment = new { tag = "gaming" } }), matched: 5, queued: 0, optedOut: 1, capped: 3, noOptIn: 1);
+
+        Assert.Equal(2, await _kit.Brain.DispatchAsync());
+        var log = JsonDocument.Parse(await _kit.Api.GetStringAsync($"/api/campaign/logs?campaignId={campaignId}")).RootElement;
+        var statuses = log.GetProperty("messages").EnumerateArray()
+            .ToDictionary(m => m.GetProperty("contactId").GetInt32(), m => m.GetProperty("status").GetString());
+        Assert.Equal("sent", statuses[_ids["Ann"]]);
+        Assert.Equal("sent", statuses[_ids["Ben"]]);
+        Assert.Equal("suppressed", statuses[_ids["Cai"]]);
+        Assert.Equal("suppressed", statuses[_ids["Dee"]]);
+        Assert.Equal("suppressed", statuses[_ids["Eve"]]);
+        Assert.All(log.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("status").GetString() == "sent"),
+            m => Assert.NotEqual(JsonValueKind.Null, m.GetProperty("sentAt").ValueKind));
+
+        // A click on the tracked link shows up in the log as "clicked".
+        var browser = _kit.App.NewClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync($"/r/{ann.Code}")).StatusCode);
+        log = JsonDocument.Parse(await _kit.Api.GetStringAsync($"/api/campaign/logs?campaignId={campaignId}")).RootElement;
+        Assert.Contains(log.GetProperty("messages").EnumerateArray(), m => m.GetProperty("contactId").GetInt32() == _ids["Ann"] && m.GetProperty("status").GetString() == "clicked");
+    }
+
+    [Theory]
+    [InlineData("""{"name":"x","message":"hi","segment":{"tag":"no-such-tag"}}""", "segment.tag")]
+    [InlineData("""{"name":"x","message":"hi","segment":{"minScore":-1}}""", "segment.minScore")]
+    [InlineData("""{"name":"x","message":"hi","segment":{"seenWithinDays":-3}}""", "segment.seenWithinDays")]
+    [InlineData("""{"name":"x","message":"hi","segment":{"seenWithinDays":1.5}}""", "segment.seenWithinDays")]
+    [InlineData("""{"name":"x","message":"hi","segment":{"vip":"yes"}}""", "segment.vip")]
+    [InlineData("""{"name":"x","message":"","segment":{}}""", "message")]
+    [InlineData("""{"name":"","message":"hi {link}","segment":{}}""", "name")]
+    [InlineData("""{"name":"x","message":"hi","dryRun":"no"}""", "dryRun")]
+    [InlineData("""[1,2]""", "body")]
+    [InlineData("""not json""", "body")]
+    public async Task Bad_broadcasts_are_400_problems_naming_the_field_and_write_nothing(string body, string field)
+    {
+        var before = await CountsAsync();
+        var response = await _kit.Api.PostAsync("/api/campaign/broadcast", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        Assert.Equal(before, await CountsAsync());
+    }
+
+    [Fact]
+    public async Task Logs_of_unknown_or_malformed_campaigns_are_problems()
+    {
+        var unknown = await _kit.Api.GetAsync("/api/campaign/logs?campaignId=999");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+        var bad = await _kit.Api.GetAsync("/api/campaign/logs?campaignId=abc");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("campaignId", await bad.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_campaign_page_previews_beside_a_blast_and_sends_to_the_log_page()
+    {
+        var admin = await _kit.AdminAsync();
+        var preview = await CrmKit.PostFormAsync(admin, "/admin/campaigns", "/admin/campaigns?handler=Preview",
+            [new("Name", ""), new("Message", "Hi {name} {link}"), new("Tag", "gaming")]);
+        Assert.Equal(HttpStatusCode.OK, preview.StatusCode);
+        var doc = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await preview.Content.ReadAsStringAsync());
+        Assert.Equal("12", doc.QuerySelector("#preview-blast")!.TextContent.Trim());
+        Assert.Equal("5", doc.QuerySelector("#preview-matched")!.TextContent.Trim());
+        Assert.Equal("2", doc.QuerySelector("#preview-queued")!.TextContent.Trim());
+        Assert.Equal("1", doc.QuerySelector("#preview-capped")!.TextContent.Trim());
+
+        var invalid = await CrmKit.PostFormAsync(admin, "/admin/campaigns", "/admin/campaigns?handler=Send",
+            [new("Name", "Oops"), new("Message", ""), new("MinScore", "-5")]);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        var errors = CrmKit.Html(await invalid.Content.ReadAsStringAsync());
+        Assert.Contains("Write the message to send.", errors);
+        Assert.Contains("The minimum score must be a number between 0 and 1000000.", errors);
+
+        var send = await CrmKit.PostFormAsync(admin, "/admin/campaigns", "/admin/campaigns?handler=Send",
+            [new("Name", "VIP thanks"), new("Message", "Thanks {name}! {link}"), new("Vip", "true")]);
+        Assert.Equal(HttpStatusCode.Redirect, send.StatusCode);
+        var logPage = await admin.GetStringAsync(send.Headers.Location!.OriginalString);
+        Assert.Contains("VIP thanks", logPage);
+        Assert.Equal(3, new AngleSharp.Html.Parser.HtmlParser().ParseDocument(logPage).QuerySelectorAll("#campaign-log tbody tr[data-nudge-id]").Length);
+    }
+}
