@@ -60,6 +60,7 @@ internal sealed class CrmKit : IAsyncDisposable
         foreach (var input in form.QuerySelectorAll("input[name], textarea[name], select[name]"))
         {
             var name = input.GetAttribute("name")!;
+            if (name == "__RequestVerificationToken") continue;
             if (input.LocalName == "input" && input.GetAttribute("type") == "checkbox" && !input.HasAttribute("checked")) continue;
             var value = input.LocalName switch
             {

@@ -30,7 +30,8 @@ public static class SecurityHeaders
             {
                 var http = (HttpContext)state;
                 var headers = http.Response.Headers;
-                headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments(JobsDashboard.Path, StringComparison.OrdinalIgnoreCase)
+                // The dashboard's branch moves its prefix into PathBase by the time the response starts.
+                headers.ContentSecurityPolicy = http.Request.PathBase.Add(http.Request.Path).StartsWithSegments(JobsDashboard.Path, StringComparison.OrdinalIgnoreCase)
                     ? JobsDashboardPolicy : ContentSecurityPolicy;
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";

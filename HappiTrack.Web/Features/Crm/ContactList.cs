@@ -43,10 +43,11 @@ public sealed class ContactList(AppDbContext db, RuleSettingsService settingsSer
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var term = query.Search.Trim();
-            var digits = new string(term.Where(char.IsDigit).ToArray());
             var pattern = "%" + EscapeLike(term) + "%";
-            // Phones are stored as E.164: "0151 123" and "+49151123" both find +49151123...
-            var phonePattern = digits.Length >= 3 ? "%" + digits + "%" : null;
+            // Phones are stored as E.164: a term that looks like a phone ("0151 123", "+49 151") is matched on its digits.
+            var digits = new string(term.Where(char.IsDigit).ToArray());
+            var looksLikePhone = digits.Length >= 3 && term.All(ch => char.IsDigit(ch) || ch is '+' or ' ' or '-' or '(' or ')' or '/');
+            var phonePattern = looksLikePhone ? "%" + (digits.TrimStart('0') is { Length: > 0 } national ? national : digits) + "%" : null;
             contacts = contacts.Where(c => EF.Functions.Like(c.Name!, pattern, "\\")
                 || (phonePattern != null && EF.Functions.Like(c.Phone, phonePattern)));
         }

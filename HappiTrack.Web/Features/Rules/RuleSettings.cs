@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Mvc.ModelBinding.Validation;
 using HappiTrack.Web.Features.Tracking;
 
 namespace HappiTrack.Web.Features.Rules;
@@ -89,7 +90,7 @@ public sealed class ScoringSettings
     /// <summary>Score points that client-sent events may add per visitor per clock hour.</summary>
     public double ClientPointsPerHour { get; set; } = 60;
 
-    public TimeSpan HalfLife => TimeSpan.FromDays(HalfLifeDays);
+    [ValidateNever] public TimeSpan HalfLife => TimeSpan.FromDays(HalfLifeDays);
 }
 
 public sealed class InterestDiscountSettings
@@ -131,8 +132,9 @@ public sealed class GuardSettings
     public string QuietHoursStart { get; set; } = "21:00";
     public string QuietHoursEnd { get; set; } = "09:00";
 
-    public TimeOnly QuietStart => TimeOnly.ParseExact(QuietHoursStart, "HH:mm", CultureInfo.InvariantCulture);
-    public TimeOnly QuietEnd => TimeOnly.ParseExact(QuietHoursEnd, "HH:mm", CultureInfo.InvariantCulture);
+    // Derived values: MVC validation of the admin rules form must not evaluate them on unvalidated input (25:00 throws).
+    [ValidateNever] public TimeOnly QuietStart => TimeOnly.ParseExact(QuietHoursStart, "HH:mm", CultureInfo.InvariantCulture);
+    [ValidateNever] public TimeOnly QuietEnd => TimeOnly.ParseExact(QuietHoursEnd, "HH:mm", CultureInfo.InvariantCulture);
 }
 
 public sealed class DispatchSettings

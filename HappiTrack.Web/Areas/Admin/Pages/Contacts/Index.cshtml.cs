@@ -11,7 +11,8 @@ namespace HappiTrack.Web.Areas.Admin.Pages.Contacts;
 /// </summary>
 public sealed class IndexModel(ContactList contacts) : PageModel
 {
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    // "page" is Razor Pages' own route value, so the page number travels as "p".
+    [BindProperty(SupportsGet = true, Name = "p")] public int PageNumber { get; set; } = 1;
     [BindProperty(SupportsGet = true)] public int PageSize { get; set; } = 25;
     [BindProperty(SupportsGet = true)] public string? Search { get; set; }
     [BindProperty(SupportsGet = true)] public string Sort { get; set; } = ContactList.DefaultSort;
@@ -40,7 +41,7 @@ public sealed class IndexModel(ContactList contacts) : PageModel
     {
         var values = new Dictionary<string, string?>
         {
-            ["page"] = (page ?? Result.Page).ToString(),
+            ["p"] = (page ?? Result.Page).ToString(),
             ["pageSize"] = Result.PageSize.ToString(),
             ["search"] = Search,
             ["sort"] = sort ?? Result.Sort,

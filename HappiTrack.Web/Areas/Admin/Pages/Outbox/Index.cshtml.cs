@@ -12,7 +12,7 @@ public sealed class IndexModel(OutboxAdmin outbox) : PageModel
 
     [BindProperty(SupportsGet = true)] public string? Status { get; set; }
     [BindProperty(SupportsGet = true)] public string? Kind { get; set; }
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    [BindProperty(SupportsGet = true, Name = "p")] public int PageNumber { get; set; } = 1;
 
     public IReadOnlyList<OutboxRow> Rows { get; private set; } = [];
     public int Total { get; private set; }
