@@ -1,7 +1,12 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Admin;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
 
@@ -9,11 +14,18 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
+builder.Services.AddIdentitySetup();
 builder.Services.AddApiAuthentication();
+builder.Services.AddAdminArea();
 builder.Services.AddCatalog();
 builder.Services.AddCart();
 builder.Services.AddTracking();
 builder.Services.AddCrm();
+builder.Services.AddScoring();
+builder.Services.AddRules();
+builder.Services.AddTokens();
+builder.Services.AddNudges(builder.Configuration);
+builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
 
@@ -23,7 +35,11 @@ app.UseWebUi();
 app.MapTracking();
 app.MapCrm();
 app.MapRazorPages();
+app.MapAdminApi();
 app.MapLegacyRedirects();
+app.MapScoring();
+app.MapNudges();
+app.UseBackgroundJobs();
 
 app.Run();
 
