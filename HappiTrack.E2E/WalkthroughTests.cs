@@ -33,13 +33,32 @@ public sealed class WalkthroughTests(BrowserFixture browser) : IClassFixture<Bro
         await run(scope.ServiceProvider.GetRequiredService<TJob>());
     }
 
+    /// <summary>
+    /// Headless Chromium announces itself as "HeadlessChrome", which the tracker's bot filter rightly
+    /// ignores; the shopper here is a person, so the context presents an ordinary Chrome user agent.
+    /// </summary>
+    private async Task<IPage> ShopperPageAsync(int width, int height)
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = browser.App.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+        });
+        return await context.NewPageAsync();
+    }
+
     private async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
             if (await probe() is { } found) return found;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}");
+            if (DateTime.UtcNow > deadline)
+            {
+                var stored = await WithDbAsync(db => db.Events.Select(e => e.Type + ":" + e.ContactId).ToListAsync());
+                throw new TimeoutException($"Timed out waiting for {what}; stored: {string.Join(", ", stored)}");
+            }
             await Task.Delay(200);
         }
     }
@@ -62,7 +81,7 @@ public sealed class WalkthroughTests(BrowserFixture browser) : IClassFixture<Bro
             return c;
         });
 
-        var page = await browser.NewPageAsync();
+        var page = await ShopperPageAsync(1280, 800);
         async Task Shot(IPage p, string step) =>
             await p.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, $"walkthrough-{step}.png") });
 
@@ -93,7 +112,7 @@ public sealed class WalkthroughTests(BrowserFixture browser) : IClassFixture<Bro
         Assert.True(await WithDbAsync(db => db.Set<Nudge>().AnyAsync(n => n.ContactId == contact.Id && n.Kind == NudgeKinds.InterestDiscount)));
         await page.Context.CloseAsync();
 
-        var elsewhere = await browser.NewPageAsync(390, 844);
+        var elsewhere = await ShopperPageAsync(390, 844);
         await elsewhere.GotoAsync(new Uri(rescue.Link).PathAndQuery);
         await Assertions.Expect(elsewhere).ToHaveURLAsync(new Regex("/checkout\\?token="));
         await Assertions.Expect(elsewhere.Locator(".summary-lines [data-ht-product='lenovo-loq-15']")).ToBeVisibleAsync();
