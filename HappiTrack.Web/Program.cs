@@ -1,4 +1,5 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Admin;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Crm;
@@ -13,7 +14,9 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
+builder.Services.AddIdentitySetup();
 builder.Services.AddApiAuthentication();
+builder.Services.AddAdminArea();
 builder.Services.AddCatalog();
 builder.Services.AddCart();
 builder.Services.AddTracking();
@@ -32,6 +35,7 @@ app.UseWebUi();
 app.MapTracking();
 app.MapCrm();
 app.MapRazorPages();
+app.MapAdminApi();
 app.MapLegacyRedirects();
 app.MapScoring();
 app.MapNudges();
