@@ -3,6 +3,10 @@ using HappiTrack.Web.Features.Admin;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
 
@@ -17,6 +21,11 @@ builder.Services.AddCatalog();
 builder.Services.AddCart();
 builder.Services.AddTracking();
 builder.Services.AddCrm();
+builder.Services.AddScoring();
+builder.Services.AddRules();
+builder.Services.AddTokens();
+builder.Services.AddNudges(builder.Configuration);
+builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
 
@@ -28,6 +37,9 @@ app.MapCrm();
 app.MapRazorPages();
 app.MapAdminApi();
 app.MapLegacyRedirects();
+app.MapScoring();
+app.MapNudges();
+app.UseBackgroundJobs();
 
 app.Run();
 

@@ -143,7 +143,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
         {
             Phone = phone,
             Name = name,
-            LinkToken = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16)),
+            LinkToken = LinkToken.New(),
             CreatedAt = now,
             OptedIn = true,
             OptedInAt = now,
