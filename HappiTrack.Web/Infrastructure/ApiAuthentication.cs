@@ -13,6 +13,8 @@ public static class AuthPolicies
     public const string AdminApi = "AdminApi";
     public const string AdminRole = "Admin";
     public const string AnalystRole = "Analyst";
+    /// <summary>The analytics dashboards and exports: Admin or Analyst.</summary>
+    public const string AnalyticsAccess = "AnalyticsAccess";
 }
 
 /// <summary>
@@ -80,7 +82,9 @@ public static class ApiAuthenticationExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(AuthPolicies.AdminApi, policy => policy
                 .AddAuthenticationSchemes(ApiTokenAuthenticationHandler.SchemeName)
-                .RequireRole(AuthPolicies.AdminRole));
+                .RequireRole(AuthPolicies.AdminRole))
+            .AddPolicy(AuthPolicies.AnalyticsAccess, policy => policy
+                .RequireRole(AuthPolicies.AdminRole, AuthPolicies.AnalystRole));
         return services;
     }
 }

@@ -1,0 +1,41 @@
+namespace HappiTrack.Web.Features.Analytics;
+
+/// <summary>
+/// Calendar days in the shop's time zone (<c>Shop:TimeZone</c>, IANA or Windows id, default UTC).
+/// Analysts think in the shop's days, while every stored timestamp is UTC.
+/// </summary>
+public sealed class ShopCalendar
+{
+    private readonly TimeProvider _clock;
+
+    public ShopCalendar(IConfiguration configuration, TimeProvider clock, ILogger<ShopCalendar> logger)
+    {
+        _clock = clock;
+        var id = configuration["Shop:TimeZone"];
+        Zone = TimeZoneInfo.Utc;
+        if (!string.IsNullOrWhiteSpace(id))
+        {
+            if (TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone)) Zone = zone;
+            else logger.LogWarning("Unknown Shop:TimeZone {TimeZone}; analytics uses UTC days", id);
+        }
+    }
+
+    public TimeZoneInfo Zone { get; }
+
+    public DateOnly Today => DayOf(_clock.GetUtcNow().UtcDateTime);
+
+    public DateOnly DayOf(DateTime utc) =>
+        DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), Zone));
+
+    /// <summary>The UTC instant at which <paramref name="day"/> starts in the shop's zone.</summary>
+    public DateTime StartUtc(DateOnly day)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
+        // Where a DST jump skips midnight (e.g. America/Santiago), the day starts at the first valid minute.
+        while (Zone.IsInvalidTime(local)) local = local.AddMinutes(30);
+        return TimeZoneInfo.ConvertTimeToUtc(local, Zone);
+    }
+
+    /// <summary>UTC bounds [start, end) of the inclusive day range.</summary>
+    public (DateTime Start, DateTime End) UtcBounds(DateRange range) => (StartUtc(range.From), StartUtc(range.To.AddDays(1)));
+}
