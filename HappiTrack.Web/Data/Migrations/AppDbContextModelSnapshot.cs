@@ -92,6 +92,8 @@ namespace HappiTrack.Web.Data.Migrations
 
                     b.HasKey("Day", "VisitorId");
 
+                    b.HasIndex("VisitorId", "Day");
+
                     b.HasIndex("Day", "VisitorId", "Steps");
 
                     b.ToTable("AnalyticsVisitorDays", (string)null);

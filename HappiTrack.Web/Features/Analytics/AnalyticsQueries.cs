@@ -29,19 +29,21 @@ public sealed record CartFact(string VisitorId, IReadOnlySet<int> ProductIds, bo
 public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
 {
     private sealed record FunnelRow(int Visitors, int ProductViewers, int CartAdders, int CheckoutStarters, int Purchasers,
-        int Carts, int AbandonedCarts, int LinkedContacts);
+        int Carts, int AbandonedCarts);
 
     private sealed record ProductRow(int ProductId, string Type, int Events, int Visitors);
 
     public async Task<FunnelCounts> FunnelAsync(DateRange range, AnalyticsSource source, CancellationToken ct = default)
     {
         var (start, end) = calendar.UtcBounds(range);
-        var rows = source == AnalyticsSource.Rollup
-            ? db.Database.SqlQueryRaw<FunnelRow>(AnalyticsSql.Funnel(AnalyticsSql.RolledUpVisitorSteps), range.From, range.To)
-            : db.Database.SqlQueryRaw<FunnelRow>(AnalyticsSql.Funnel(AnalyticsSql.RawVisitorSteps), start, end);
-        var r = (await rows.ToListAsync(ct)).Single();
+        var rollup = source == AnalyticsSource.Rollup;
+        object[] args = rollup ? [range.From, range.To] : [start, end];
+        var r = (await db.Database.SqlQueryRaw<FunnelRow>(
+            AnalyticsSql.Funnel(rollup ? AnalyticsSql.RolledUpVisitorSteps : AnalyticsSql.RawVisitorSteps), args).ToListAsync(ct)).Single();
+        var contacts = (await db.Database.SqlQueryRaw<int>(
+            AnalyticsSql.LinkedContacts(rollup ? AnalyticsSql.RolledUpActivity : AnalyticsSql.RawActivity), args).ToListAsync(ct)).Single();
         return new FunnelCounts(r.Visitors, r.ProductViewers, r.CartAdders, r.CheckoutStarters, r.Purchasers,
-            r.Carts, r.AbandonedCarts, r.LinkedContacts);
+            r.Carts, r.AbandonedCarts, contacts);
     }
 
     public async Task<OrderTotals> OrdersAsync(DateRange range, CancellationToken ct = default)

@@ -49,7 +49,7 @@ public sealed record DemoDataOptions(int Events = 1_000_000, int Visitors = 50_0
 /// linked contacts and repeat (VIP) buyers. Raw prepared multi-row INSERTs in large transactions, because
 /// EF change tracking would take minutes for a million rows.
 /// </summary>
-public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, RollupService rollups)
+public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, RollupService rollups, TimeProvider clock)
 {
     private const int RowsPerInsert = 200;
     private const int RowsPerTransaction = 100_000;
@@ -69,6 +69,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
 
     public async Task RunAsync(DemoDataOptions o, TextWriter log, CancellationToken ct = default)
     {
+        if (!db.Database.IsSqlite()) throw new InvalidOperationException("seed-demo writes SQLite databases only.");
         var total = Stopwatch.StartNew();
         var rng = new Random(o.Seed);
         var conn = db.Database.GetDbConnection();
@@ -92,7 +93,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
 
             var today = calendar.Today;
             var firstDay = today.AddDays(1 - o.Days);
-            var now = DateTime.UtcNow;
+            var now = clock.GetUtcNow().UtcDateTime;
             var dayWeights = Enumerable.Range(0, o.Days).Select(d =>
             {
                 var date = firstDay.AddDays(d);
@@ -219,6 +220,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
             }
             await WriteOrdersAsync(conn, orders, contactIds, rng, ct);
             log.WriteLine($"Contacts, visitors and orders written at {total.Elapsed.TotalSeconds:0.0} s");
+            events.Sort((a, b) => a.At.CompareTo(b.At));
             await WriteEventsAsync(conn, events, contactIds, log, total, ct);
             log.WriteLine($"Events written at {total.Elapsed.TotalSeconds:0.0} s; building the daily roll-ups...");
             await ExecAsync(conn, "ANALYZE", ct);
@@ -293,7 +295,34 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         await tx.CommitAsync(ct);
     }
 
+    /// <summary>
+    /// Loads with the event indexes dropped and rebuilds them afterwards (same SQL, from the schema):
+    /// one sorted index build is many times faster than a million random index inserts.
+    /// </summary>
     private static async Task WriteEventsAsync(DbConnection conn, List<Ev> events, Dictionary<string, int> contactIds,
+        TextWriter log, Stopwatch total, CancellationToken ct)
+    {
+        var indexes = new List<(string Name, string Sql)>();
+        await using (var cmd = conn.CreateCommand())
+        {
+            cmd.CommandText = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'Events' AND sql IS NOT NULL";
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) indexes.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        await ExecAsync(conn, "PRAGMA cache_size = -262144", ct);
+        foreach (var (name, _) in indexes) await ExecAsync(conn, $"DROP INDEX \"{name}\"", ct);
+        try
+        {
+            await InsertEventsAsync(conn, events, contactIds, log, total, ct);
+        }
+        finally
+        {
+            foreach (var (_, sql) in indexes) await ExecAsync(conn, sql, CancellationToken.None);
+            log.WriteLine($"  {indexes.Count} event indexes rebuilt ({total.Elapsed.TotalSeconds:0.0} s)");
+        }
+    }
+
+    private static async Task InsertEventsAsync(DbConnection conn, List<Ev> events, Dictionary<string, int> contactIds,
         TextWriter log, Stopwatch total, CancellationToken ct)
     {
         string[] columns = ["Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data"];

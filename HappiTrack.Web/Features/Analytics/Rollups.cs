@@ -63,6 +63,8 @@ internal sealed class VisitorDayFactConfiguration : IEntityTypeConfiguration<Vis
         b.Property(f => f.VisitorId).HasMaxLength(32);
         // Covering index: a range scan reads visitor and steps without touching the table.
         b.HasIndex(f => new { f.Day, f.VisitorId, f.Steps });
+        // Linked-contact counts probe a few visitors' activity in the range.
+        b.HasIndex(f => new { f.VisitorId, f.Day });
     }
 }
 

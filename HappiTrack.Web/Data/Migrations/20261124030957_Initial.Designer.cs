@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace HappiTrack.Web.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261124025933_Initial")]
+    [Migration("20261124030957_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -94,6 +94,8 @@ namespace HappiTrack.Web.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Day", "VisitorId");
+
+                    b.HasIndex("VisitorId", "Day");
 
                     b.HasIndex("Day", "VisitorId", "Steps");
 

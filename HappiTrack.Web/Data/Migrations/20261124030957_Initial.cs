@@ -489,6 +489,11 @@ namespace HappiTrack.Web.Data.Migrations
                 columns: new[] { "Day", "VisitorId", "Steps" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_AnalyticsVisitorDays_VisitorId_Day",
+                table: "AnalyticsVisitorDays",
+                columns: new[] { "VisitorId", "Day" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AspNetRoleClaims_RoleId",
                 table: "AspNetRoleClaims",
                 column: "RoleId");
