@@ -79,8 +79,8 @@ internal static class AnalyticsTestData
         Event("visitor-c", EventTypes.LingerSpecs, At(23, 8, 2), mac, "/product/macbook-air-13", "{\"ms\":4200}");
 
         Event("visitor-d", EventTypes.PageView, At(23, 20), path: "/");
-        Event("visitor-d", EventTypes.Mouse, At(23, 20, 1), path: "/", data: "{\"cells\":[[1,2],[1,2],[3,4]]}");
-        Event("visitor-d", EventTypes.Mouse, At(23, 20, 2), path: "/", data: "{\"cells\":[[1,2]]}");
+        Event("visitor-d", EventTypes.Mouse, At(23, 20, 1), path: "/", data: "{\"cells\":[41,41,83]}");
+        Event("visitor-d", EventTypes.Mouse, At(23, 20, 2), path: "/", data: "{\"cells\":[41]}");
 
         Event("visitor-e", EventTypes.AddToCart, At(24, 7), jbl);
         Event("visitor-e", EventTypes.Checkout, At(24, 7, 3));

@@ -240,6 +240,10 @@ namespace HappiTrack.Web.Data.Migrations
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("VisitorId")
                         .IsRequired()
                         .HasMaxLength(32)

@@ -357,7 +357,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
             if (i > 0) sb.Append(',');
             var x = Math.Clamp(cx + (int)Math.Round(Gaussian(rng) * 3), 0, 19);
             var y = Math.Clamp(cy + (int)Math.Round(Gaussian(rng) * 2.5), 0, 19);
-            sb.Append('[').Append(x).Append(',').Append(y).Append(']');
+            sb.Append(y * HeatmapGrid.Size + x);
         }
         return sb.Append("]}").ToString();
     }

@@ -11,9 +11,9 @@ public static class HeatmapGrid
     public const int CellCount = Size * Size;
 
     /// <summary>
-    /// Adds the cells of one <c>mouse</c> event (<c>{"cells":[[x,y],...]}</c>, an optional third number
-    /// being a repeat count) to <paramref name="counts"/>. Stored data was validated at ingestion,
-    /// but anything malformed here is skipped rather than trusted.
+    /// Adds the cells of one stored <c>mouse</c> event (<c>{"cells":[row × 20 + column, ...]}</c>, as the
+    /// tracker sends them) to <paramref name="counts"/>. Ingestion validated them, but anything malformed
+    /// here is skipped rather than trusted.
     /// </summary>
     public static void Accumulate(int[] counts, string? json)
     {
@@ -26,13 +26,8 @@ public static class HeatmapGrid
                 || cells.ValueKind != JsonValueKind.Array) return;
             foreach (var cell in cells.EnumerateArray())
             {
-                if (cell.ValueKind != JsonValueKind.Array) continue;
-                var len = cell.GetArrayLength();
-                if (len < 2) continue;
-                if (!cell[0].TryGetInt32(out var x) || !cell[1].TryGetInt32(out var y)) continue;
-                if (x is < 0 or >= Size || y is < 0 or >= Size) continue;
-                var weight = len >= 3 && cell[2].TryGetInt32(out var n) && n is > 0 and <= 1000 ? n : 1;
-                counts[y * Size + x] += weight;
+                if (cell.ValueKind == JsonValueKind.Number && cell.TryGetInt32(out var index) && index is >= 0 and < CellCount)
+                    counts[index]++;
             }
         }
         catch (JsonException)

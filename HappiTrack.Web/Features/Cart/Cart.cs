@@ -20,6 +20,8 @@ public sealed class ShoppingCart
     public DateTime CreatedAt { get; private set; }
     /// <summary>Last change by the shopper; the cart-rescue rule measures idleness from here.</summary>
     public DateTime UpdatedAt { get; private set; }
+    /// <summary>Bumped by every change; a concurrency token, so two simultaneous changes cannot silently overwrite each other.</summary>
+    public int Version { get; private set; }
     public IReadOnlyCollection<CartLine> Lines => _lines.AsReadOnly();
 
     private ShoppingCart() { }
@@ -48,7 +50,7 @@ public sealed class ShoppingCart
         {
             line.Quantity = Math.Min(MaxQuantity, line.Quantity + quantity);
         }
-        UpdatedAt = now;
+        Touch(now);
         return line;
     }
 
@@ -58,20 +60,26 @@ public sealed class ShoppingCart
         var line = _lines.FirstOrDefault(l => l.ProductId == productId)
             ?? throw new CartRuleException("That product is not in your cart.");
         line.Quantity = quantity;
-        UpdatedAt = now;
+        Touch(now);
     }
 
     public bool Remove(int productId, DateTime now)
     {
         var removed = _lines.RemoveAll(l => l.ProductId == productId) > 0;
-        if (removed) UpdatedAt = now;
+        if (removed) Touch(now);
         return removed;
     }
 
     public void Clear(DateTime now)
     {
         _lines.Clear();
+        Touch(now);
+    }
+
+    private void Touch(DateTime now)
+    {
         UpdatedAt = now;
+        Version++;
     }
 
     private static void ValidateQuantity(int quantity)
@@ -109,6 +117,7 @@ internal sealed class ShoppingCartConfiguration : IEntityTypeConfiguration<Shopp
         b.Property(c => c.VisitorId).HasMaxLength(32);
         b.HasIndex(c => c.VisitorId).IsUnique();
         b.HasIndex(c => c.UpdatedAt);
+        b.Property(c => c.Version).IsConcurrencyToken();
         b.HasMany(c => c.Lines).WithOne().HasForeignKey(l => l.CartId).OnDelete(DeleteBehavior.Cascade);
         b.Navigation(c => c.Lines).UsePropertyAccessMode(PropertyAccessMode.Field);
     }

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace HappiTrack.Web.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261124030957_Initial")]
+    [Migration("20261124031454_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -242,6 +242,10 @@ namespace HappiTrack.Web.Data.Migrations
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("VisitorId")
                         .IsRequired()

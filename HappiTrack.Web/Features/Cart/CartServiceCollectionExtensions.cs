@@ -1,0 +1,11 @@
+namespace HappiTrack.Web.Features.Cart;
+
+public static class CartServiceCollectionExtensions
+{
+    public static IServiceCollection AddCart(this IServiceCollection services)
+    {
+        services.AddScoped<CartService>();
+        services.AddScoped<CheckoutService>();
+        return services;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Tracking;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Features.Cart;
+
+/// <summary>What the shopper typed at checkout. Nothing here carries a price or a product: those come from the server's cart.</summary>
+public sealed record CheckoutRequest(string? Name, string? Phone, bool WhatsAppOptIn, string? DiscountToken);
+
+/// <summary>The placed order, or one message per offending field (keys are <see cref="CheckoutFields"/>).</summary>
+public sealed record CheckoutResult(Order? Order, IReadOnlyDictionary<string, string> Errors)
+{
+    public bool Succeeded => Order is not null;
+    public static CheckoutResult Failed(IReadOnlyDictionary<string, string> errors) => new(null, errors);
+}
+
+public static class CheckoutFields
+{
+    public const string Cart = "Cart";
+    public const string Name = "Name";
+    public const string Phone = "Phone";
+    public const string DiscountToken = "DiscountToken";
+}
+
+public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
+{
+    public const int MaxNameLength = 100;
+    public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
+    public const string InvalidTokenMessage = "This discount code is not valid.";
+    public const string CartChangedMessage = "Your cart changed while you were checking out. Please review it and place your order again.";
+
+    /// <summary>
+    /// Prices the visitor's cart from the catalog and places the order in one transaction with one
+    /// SaveChanges: order, optional new contact, purchase events and the emptied cart commit together.
+    /// </summary>
+    public async Task<CheckoutResult> PlaceOrderAsync(string visitorId, CheckoutRequest request, CancellationToken ct = default)
+    {
+        var errors = new Dictionary<string, string>();
+        var name = request.Name?.Trim() ?? "";
+        if (name.Length == 0) errors[CheckoutFields.Name] = "Please tell us your name.";
+        else if (name.Length > MaxNameLength) errors[CheckoutFields.Name] = $"Please keep your name under {MaxNameLength} characters.";
+
+        string phone = "";
+        if (string.IsNullOrWhiteSpace(request.Phone)) errors[CheckoutFields.Phone] = "Please enter your phone number.";
+        else if (!PhoneNumber.TryNormalize(request.Phone, out phone))
+            errors[CheckoutFields.Phone] = "That phone number does not look right. " + PhoneNumber.FormatHint;
+
+        var token = request.DiscountToken?.Trim();
+        if (!string.IsNullOrEmpty(token) && !(await CheckDiscountTokenAsync(token, visitorId, ct)).IsValid)
+            errors[CheckoutFields.DiscountToken] = InvalidTokenMessage;
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var cart = await db.Carts.Include(c => c.Lines).ThenInclude(l => l.Product)
+            .FirstOrDefaultAsync(c => c.VisitorId == visitorId, ct);
+        if (cart is null || cart.IsEmpty) errors[CheckoutFields.Cart] = EmptyCartMessage;
+        if (errors.Count > 0) return CheckoutResult.Failed(errors);
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var visitor = await ServerEvents.TouchVisitorAsync(db, visitorId, now, ct);
+        var lines = cart!.Lines.OrderBy(l => l.Id).Select(l => new OrderLine
+        {
+            ProductId = l.ProductId,
+            ProductSlug = l.Product.Slug,
+            ProductName = l.Product.Name,
+            UnitPriceCents = l.Product.PriceCents,
+            Quantity = l.Quantity,
+            LineTotalCents = l.Product.PriceCents * l.Quantity,
+        }).ToList();
+        var subtotal = lines.Sum(l => l.LineTotalCents);
+
+        var order = new Order
+        {
+            PublicId = NewPublicId(),
+            VisitorId = visitorId,
+            // Only a tracked link proves who this visitor is; a typed phone never does (SPEC §3).
+            ContactId = visitor.ContactId,
+            CustomerName = name,
+            Phone = phone,
+            WhatsAppOptIn = request.WhatsAppOptIn,
+            SubtotalCents = subtotal,
+            DiscountCents = 0,
+            TotalCents = subtotal,
+            PlacedAt = now,
+            Lines = lines,
+        };
+        db.Orders.Add(order);
+
+        if (request.WhatsAppOptIn) await CreateOptedInContactIfNewAsync(phone, name, now, ct);
+
+        foreach (var line in lines)
+            ServerEvents.Add(db, visitor, EventTypes.Purchase, now, line.ProductId,
+                new { qty = line.Quantity, cents = line.LineTotalCents, order = order.PublicId });
+
+        cart.Clear(now);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another tab changed the cart after it was priced here; charging the stale lines would be wrong.
+            db.ChangeTracker.Clear();
+            return CheckoutResult.Failed(new Dictionary<string, string> { [CheckoutFields.Cart] = CartChangedMessage });
+        }
+        await transaction.CommitAsync(ct);
+        return new CheckoutResult(order, new Dictionary<string, string>());
+    }
+
+    /// <summary>Records the authoritative <c>checkout</c> funnel step when the checkout page is shown with items.</summary>
+    public async Task RecordCheckoutViewAsync(string visitorId, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var visitor = await ServerEvents.TouchVisitorAsync(db, visitorId, now, ct);
+        ServerEvents.Add(db, visitor, EventTypes.Checkout, now);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// Discount tokens do not exist yet, so every code is refused with the same message whatever
+    /// it is: the answer must never reveal whether a code exists, expired or belongs to someone else.
+    /// </summary>
+    public Task<DiscountCheck> CheckDiscountTokenAsync(string token, string visitorId, CancellationToken ct = default) =>
+        Task.FromResult(DiscountCheck.Invalid);
+
+    public Task<Order?> FindOrderForVisitorAsync(string publicId, string? visitorId, CancellationToken ct = default)
+    {
+        if (visitorId is null || publicId.Length > 32) return Task.FromResult<Order?>(null);
+        return db.Orders.AsNoTracking().Include(o => o.Lines)
+            .FirstOrDefaultAsync(o => o.PublicId == publicId && o.VisitorId == visitorId, ct);
+    }
+
+    /// <summary>
+    /// A ticked opt-in creates a contact only for a phone nobody has yet. An existing contact is left
+    /// untouched: typing someone's number must neither opt them in nor hand their profile to this visitor.
+    /// </summary>
+    private async Task CreateOptedInContactIfNewAsync(string phone, string name, DateTime now, CancellationToken ct)
+    {
+        if (await db.Contacts.AnyAsync(c => c.Phone == phone, ct)) return;
+        db.Contacts.Add(new Contact
+        {
+            Phone = phone,
+            Name = name,
+            LinkToken = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16)),
+            CreatedAt = now,
+            OptedIn = true,
+            OptedInAt = now,
+            OptInSource = "checkout",
+        });
+    }
+
+    private static string NewPublicId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+}
+
+public sealed record DiscountCheck(bool IsValid, long DiscountCents, string? Message)
+{
+    public static readonly DiscountCheck Invalid = new(false, 0, CheckoutService.InvalidTokenMessage);
+}

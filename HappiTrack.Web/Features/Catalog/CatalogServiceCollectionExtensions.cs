@@ -1,0 +1,10 @@
+namespace HappiTrack.Web.Features.Catalog;
+
+public static class CatalogServiceCollectionExtensions
+{
+    public static IServiceCollection AddCatalog(this IServiceCollection services)
+    {
+        services.AddScoped<CatalogQueries>();
+        return services;
+    }
+}

@@ -1,0 +1,60 @@
+using HappiTrack.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Features.Crm;
+
+public sealed record ContactInitResult(Contact Contact, bool Created);
+
+/// <summary>Creates contacts and their tracked links; shared by the admin API and the admin pages.</summary>
+public sealed class ContactService(AppDbContext db, TimeProvider clock)
+{
+    public const int MaxNameLength = 100;
+
+    /// <summary>
+    /// Idempotent per phone: the first call creates the contact and its link token, later calls
+    /// return the same contact and link. A non-empty name replaces the stored one (the latest spelling
+    /// an admin typed wins). <paramref name="optIn"/> true records consent with its time and source
+    /// unless the contact withdrew it: only the contact can undo their own opt-out (START on WhatsApp).
+    /// False never withdraws consent.
+    /// </summary>
+    /// <param name="e164Phone">Already normalised with <see cref="PhoneNumber.TryNormalize"/>.</param>
+    public Task<ContactInitResult> InitAsync(string e164Phone, string? name, bool optIn, string optInSource, CancellationToken ct) =>
+        InitAsync(e164Phone, name, optIn, optInSource, retryOnConflict: true, ct);
+
+    private async Task<ContactInitResult> InitAsync(string e164Phone, string? name, bool optIn, string optInSource, bool retryOnConflict, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        name = string.IsNullOrWhiteSpace(name) ? null : name.Trim();
+
+        var contact = await db.Contacts.FirstOrDefaultAsync(c => c.Phone == e164Phone, ct);
+        var created = contact is null;
+        if (contact is null)
+        {
+            contact = new Contact { Phone = e164Phone, Name = name, LinkToken = LinkToken.New(), CreatedAt = now };
+            db.Contacts.Add(contact);
+        }
+        else if (name is not null)
+        {
+            contact.Name = name;
+        }
+
+        if (optIn && !contact.OptedIn && !contact.OptedOut)
+        {
+            contact.OptedIn = true;
+            contact.OptedInAt = now;
+            contact.OptInSource = optInSource;
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException) when (created && retryOnConflict)
+        {
+            // Another request created the same phone a moment ago; theirs stands and this one is a repeat.
+            db.ChangeTracker.Clear();
+            return await InitAsync(e164Phone, name, optIn, optInSource, retryOnConflict: false, ct);
+        }
+        return new ContactInitResult(contact, created);
+    }
+}

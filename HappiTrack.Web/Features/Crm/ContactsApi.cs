@@ -1,0 +1,99 @@
+using System.Text.Json;
+using HappiTrack.Web.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Configuration;
+
+namespace HappiTrack.Web.Features.Crm;
+
+public sealed record ContactInitResponse(int ContactId, string TrackedUrl);
+
+/// <summary><c>POST /api/contacts/init</c> (SPEC §6): a contact and its tracked link for a phone number.</summary>
+internal static class ContactsApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private sealed record InitRequest(JsonElement? Phone, JsonElement? Name, JsonElement? OptIn);
+
+    public static async Task<Results<Created<ContactInitResponse>, Ok<ContactInitResponse>, ValidationProblem>> InitAsync(
+        HttpRequest request, ContactService contacts, IConfiguration configuration, CancellationToken ct)
+    {
+        InitRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<InitRequest>(Json, ct);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return Invalid("body", "Send a JSON object {\"phone\", \"name\", \"optIn\"} as application/json.");
+        }
+        if (body is null) return Invalid("body", "Send a JSON object {\"phone\", \"name\", \"optIn\"}.");
+
+        var phoneText = body.Phone is { } p ? StringOrNull(p) : null;
+        if (!PhoneNumber.TryNormalize(phoneText, out var phone))
+            return Invalid("phone", "Not a valid phone number. " + PhoneNumber.FormatHint);
+
+        string? name = null;
+        if (body.Name is { ValueKind: not JsonValueKind.Null } n)
+        {
+            name = StringOrNull(n);
+            if (name is null || name.Length > ContactService.MaxNameLength || name.Any(char.IsControl))
+                return Invalid("name", $"'name' must be text of at most {ContactService.MaxNameLength} characters.");
+        }
+
+        var optIn = false;
+        if (body.OptIn is { ValueKind: not JsonValueKind.Null } o)
+        {
+            if (o.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) return Invalid("optIn", "'optIn' must be true or false.");
+            optIn = o.GetBoolean();
+        }
+
+        var result = await contacts.InitAsync(phone, name, optIn, "api", ct);
+        var response = new ContactInitResponse(result.Contact.Id, TrackedUrl(request, configuration, result.Contact.LinkToken));
+        return result.Created
+            ? TypedResults.Created($"/api/contacts/{result.Contact.Id}", response)
+            : TypedResults.Ok(response);
+    }
+
+    /// <summary><c>Shop:PublicBaseUrl</c> when configured (links leave the building in WhatsApp messages), else this request's origin.</summary>
+    public static string TrackedUrl(HttpRequest request, IConfiguration configuration, string linkToken)
+    {
+        var configured = configuration["Shop:PublicBaseUrl"];
+        var origin = string.IsNullOrWhiteSpace(configured)
+            ? $"{request.Scheme}://{request.Host}{request.PathBase}"
+            : configured.TrimEnd('/');
+        return $"{origin}/?ht={linkToken}";
+    }
+
+    /// <summary>Null for non-strings and for strings .NET cannot hold (lone surrogates).</summary>
+    private static string? StringOrNull(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.String) return null;
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: $"Invalid field '{field}'");
+}
+
+public static class CrmServiceCollectionExtensions
+{
+    public static IServiceCollection AddCrm(this IServiceCollection services)
+    {
+        services.AddScoped<ContactService>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapCrm(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api/contacts").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery();
+        api.MapPost("/init", ContactsApi.InitAsync);
+        return endpoints;
+    }
+}

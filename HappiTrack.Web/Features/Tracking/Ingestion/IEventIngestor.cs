@@ -1,0 +1,20 @@
+namespace HappiTrack.Web.Features.Tracking.Ingestion;
+
+/// <summary>The events of one accepted request, stamped with the server's time.</summary>
+public sealed record EventBatch(string VisitorId, DateTime ReceivedAt, IReadOnlyList<IngestEvent> Events);
+
+public enum IngestOutcome
+{
+    /// <summary>Committed to the database.</summary>
+    Stored,
+    /// <summary>The writer's queue is full; nothing was stored, the client may retry later.</summary>
+    Busy,
+    /// <summary>The commit failed or timed out; the client may retry later.</summary>
+    Failed,
+}
+
+/// <summary>Takes a request's events and answers only once they are durably stored (or not).</summary>
+public interface IEventIngestor
+{
+    Task<IngestOutcome> IngestAsync(EventBatch batch, CancellationToken ct);
+}

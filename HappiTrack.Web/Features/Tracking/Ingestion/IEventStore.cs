@@ -1,0 +1,19 @@
+using HappiTrack.Web.Data;
+
+namespace HappiTrack.Web.Features.Tracking.Ingestion;
+
+/// <summary>
+/// The tracking writes that need provider-specific SQL (multi-row inserts, upserts with RETURNING).
+/// SQLite has one implementation; PostgreSQL gets its own when it joins as a provider.
+/// </summary>
+public interface IEventStore
+{
+    /// <summary>
+    /// In one transaction: upserts each batch's visitor (LastSeenAt), stores the events with the
+    /// visitor's contact, and touches the linked contacts' LastSeenAt.
+    /// </summary>
+    Task WriteAsync(AppDbContext db, IReadOnlyList<EventBatch> batches, CancellationToken ct);
+
+    /// <summary>Creates or updates the visitor row as linked to <paramref name="contactId"/>, inside the caller's transaction.</summary>
+    Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct);
+}

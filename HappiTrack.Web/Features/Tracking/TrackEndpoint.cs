@@ -1,0 +1,91 @@
+using System.Buffers;
+using HappiTrack.Web.Features.Tracking.Ingestion;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace HappiTrack.Web.Features.Tracking;
+
+/// <summary>
+/// <c>POST /api/track</c> (SPEC §3). Answers 202 only after the events are committed. Bots and
+/// browsers asking not to be tracked (DNT, Sec-GPC) get 204 No Content: nothing is read, stored or
+/// issued for them, not even a cookie.
+/// </summary>
+internal static class TrackEndpoint
+{
+    public const string Route = "/api/track";
+
+    public static async Task<Results<Accepted, NoContent, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        HttpContext http,
+        IEventIngestor ingestor,
+        ProductSlugLookup products,
+        TimeProvider clock,
+        IOptions<TrackingOptions> options)
+    {
+        var request = http.Request;
+        if (BotDetector.IsBot(request.Headers.UserAgent) || PrivacySignals.RequestsNoTracking(request))
+            return TypedResults.NoContent();
+
+        if (!IsAcceptedContentType(request.ContentType))
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Unsupported content type", detail: "Send application/json or text/plain.");
+        if (request.ContentLength > TrackPayload.MaxBodyBytes)
+            return TooLarge();
+
+        var buffer = ArrayPool<byte>.Shared.Rent(TrackPayload.MaxBodyBytes + 1);
+        try
+        {
+            var length = await ReadBodyAsync(request.Body, buffer, http.RequestAborted);
+            if (length > TrackPayload.MaxBodyBytes) return TooLarge();
+
+            var now = clock.GetUtcNow().UtcDateTime;
+            var resolver = await products.GetResolverAsync(http.RequestAborted);
+            var payload = TrackPayload.Parse(buffer.AsMemory(0, length), now, options.Value.ClientTimeWindow, resolver);
+            if (!payload.IsValid)
+                return TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]> { [payload.Field!] = [payload.Error!] },
+                    title: $"Invalid field '{payload.Field}'");
+
+            var visitorId = http.GetOrIssueVisitorId();
+            var outcome = await ingestor.IngestAsync(new EventBatch(visitorId, now, payload.Events!), http.RequestAborted);
+            if (outcome == IngestOutcome.Stored) return TypedResults.Accepted((string?)null);
+
+            http.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: outcome == IngestOutcome.Busy ? "Too busy to accept events" : "Events could not be stored",
+                detail: "Nothing was stored; retry after the delay in Retry-After.");
+        }
+        catch (BadHttpRequestException)
+        {
+            // The client broke the body off (or Kestrel refused it); it is no longer listening either.
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Incomplete body");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static ProblemHttpResult TooLarge() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large",
+            detail: $"Send at most {TrackPayload.MaxBodyBytes} bytes per request.");
+
+    private static bool IsAcceptedContentType(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media)) return false;
+        if (media.Charset.HasValue && !media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)) return false;
+        return media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || media.MediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Reads at most one byte more than allowed, so a lying or absent Content-Length is still caught.</summary>
+    private static async Task<int> ReadBodyAsync(Stream body, byte[] buffer, CancellationToken ct)
+    {
+        var total = 0;
+        int read;
+        while (total <= TrackPayload.MaxBodyBytes
+               && (read = await body.ReadAsync(buffer.AsMemory(total, TrackPayload.MaxBodyBytes + 1 - total), ct)) > 0)
+            total += read;
+        return total;
+    }
+}

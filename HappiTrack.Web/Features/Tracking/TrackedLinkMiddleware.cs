@@ -1,0 +1,71 @@
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Tracking.Ingestion;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Features.Tracking;
+
+/// <summary>
+/// Tracked links (SPEC §3): any store URL with <c>?ht=&lt;token&gt;</c>. A token that belongs to a
+/// contact links this browser's visitor to the contact and merges the visitor's anonymous history
+/// into it; any token, known or not, is then stripped by a redirect so it leaves the address bar,
+/// the history and the Referer. Tokens are never logged.
+/// </summary>
+internal sealed class TrackedLinkMiddleware(RequestDelegate next)
+{
+    public const string QueryKey = "ht";
+
+    public async Task InvokeAsync(HttpContext http, AppDbContext db, IEventStore store, TimeProvider clock,
+        ILogger<TrackedLinkMiddleware> logger)
+    {
+        var request = http.Request;
+        if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) || !request.Query.ContainsKey(QueryKey))
+        {
+            await next(http);
+            return;
+        }
+
+        var token = request.Query[QueryKey].Count == 1 ? request.Query[QueryKey][0] : null;
+        if (LinkToken.IsWellFormed(token) && !BotDetector.IsBot(request.Headers.UserAgent))
+        {
+            var contactId = await db.Contacts.Where(c => c.LinkToken == token).Select(c => (int?)c.Id)
+                .FirstOrDefaultAsync(http.RequestAborted);
+            if (contactId is { } id)
+            {
+                var visitorId = http.GetOrIssueVisitorId();
+                await LinkAsync(db, store, visitorId, id, clock.GetUtcNow().UtcDateTime, http.RequestAborted);
+                logger.LogInformation("Linked a visitor to contact {ContactId} through a tracked link", id);
+            }
+        }
+
+        http.Response.Redirect(WithoutToken(request));
+    }
+
+    /// <summary>One transaction, so the visitor is never linked with only part of its history merged.</summary>
+    internal static async Task LinkAsync(AppDbContext db, IEventStore store, string visitorId, int contactId, DateTime now, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await store.LinkVisitorAsync(db, visitorId, contactId, now, ct);
+        await db.Events.Where(e => e.VisitorId == visitorId && e.ContactId == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.ContactId, contactId), ct);
+        await db.Orders.Where(o => o.VisitorId == visitorId && o.ContactId == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.ContactId, contactId), ct);
+        await db.Contacts.Where(c => c.Id == contactId)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now), ct);
+        await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>A local URL (path and the other query parameters) that cannot be turned into an open redirect.</summary>
+    internal static string WithoutToken(HttpRequest request)
+    {
+        var path = (request.PathBase + request.Path).ToUriComponent();
+        // "//evil.example" or "/\evil.example" would be read by browsers as another host.
+        if (path.Length == 0 || path.StartsWith("//", StringComparison.Ordinal) || path.StartsWith("/\\", StringComparison.Ordinal))
+            path = "/";
+        var query = new QueryBuilder(request.Query
+            .Where(q => !string.Equals(q.Key, QueryKey, StringComparison.OrdinalIgnoreCase))
+            .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string>(q.Key, v ?? ""))));
+        return path + query.ToQueryString();
+    }
+}

@@ -1,0 +1,5 @@
+using HappiTrack.Web.Features.Catalog;
+
+namespace HappiTrack.Web.Pages.Shared;
+
+public sealed record ProductCardModel(ProductCard Product, string ReturnUrl);

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Ingestion benchmark: builds the app in Release, and for each writer (Batched = group commit,
+# Naive = one SaveChanges per request) starts it in Production mode on a fresh temporary SQLite
+# file, then runs the load generator: the sustained maximum (closed loop), then a fixed 5,000
+# events/s (open loop) for latency. Prints one line per run; logs go to bench/results/ (git-ignored).
+# Usage: bench/ingest/run.sh [seconds per run, default 20] [writers, default "Batched Naive"]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds="${1:-20}"
+writers="${2:-Batched Naive}"
+port="${HT_BENCH_PORT:-5099}"
+out="bench/results/ingest-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+work="$(mktemp -d)"
+app_pid=""
+cleanup() {
+  if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "Building (Release)..."
+dotnet publish HappiTrack.Web -c Release -o "$work/app" -nologo -v q >/dev/null
+dotnet build bench/ingest/LoadGenerator -c Release -o "$work/loadgen" -nologo -v q >/dev/null
+
+{
+  echo "machine: $(nproc) cores; $(lscpu | grep -m1 'Model name' | sed 's/ \+/ /g')"
+  echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$out/summary.txt"
+
+for writer in $writers; do
+  db="$work/bench-$writer.db"
+  ASPNETCORE_ENVIRONMENT=Production \
+  ASPNETCORE_URLS="http://127.0.0.1:$port" \
+  ConnectionStrings__Default="Data Source=$db" \
+  Tracking__Writer="$writer" \
+  Tracking__RateLimit__VisitorPermits=100000000 \
+  Tracking__RateLimit__IpPermits=100000000 \
+  Logging__LogLevel__Default=Warning \
+  ASPNETCORE_CONTENTROOT="$work/app" \
+    dotnet "$work/app/HappiTrack.Web.dll" >"$out/app-$writer.log" 2>&1 &
+  app_pid=$!
+
+  loadgen=(dotnet "$work/loadgen/LoadGenerator.dll" --url "http://127.0.0.1:$port" --db "$db" --label "$writer" --seconds "$seconds")
+  "${loadgen[@]}" --mode closed --concurrency 32 --warmup 5 | tee -a "$out/summary.txt" || true
+  "${loadgen[@]}" --mode rate --rate 5000 --warmup 2 | tee -a "$out/summary.txt" || true
+
+  kill "$app_pid"; wait "$app_pid" 2>/dev/null || true; app_pid=""
+done
+echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/summary.txt"
+echo "Results in $out/summary.txt"
