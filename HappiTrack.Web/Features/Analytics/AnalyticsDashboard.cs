@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Tracking;
@@ -18,8 +19,13 @@ public sealed record KpiSummary(int Visitors, int LinkedContacts, int Buyers, do
 
 public sealed record Dashboard(
     DateRange Range, AnalyticsSource Source, KpiSummary Kpis, FunnelCounts Funnel, HeatmapData Heatmap, string TagKind,
-    IReadOnlyList<AnalyticsTable> Tables, IReadOnlyList<ChartSpec> Charts, DateTime? RollupsRefreshedAt)
+    IReadOnlyList<AnalyticsTable> Tables, IReadOnlyList<ChartSpec> Charts, DateTime? RollupsRefreshedAt,
+    IReadOnlyList<(string Name, double Milliseconds)> Timings)
 {
+    /// <summary>Per-query durations as a <c>Server-Timing</c> header value, for the benchmark and browser dev tools.</summary>
+    public string ServerTiming => string.Join(", ", Timings.Select(t =>
+        $"{t.Name};dur={t.Milliseconds.ToString("0.0", CultureInfo.InvariantCulture)}"));
+
     public AnalyticsTable Table(string id) => Tables.Single(t => t.Id == id);
 }
 
@@ -48,12 +54,20 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         string? tagKind = null, CancellationToken ct = default)
     {
         tagKind = TagKinds.Contains(tagKind ?? "") ? tagKind! : TagKinds[0];
-        var funnel = await queries.FunnelAsync(range, source, ct);
-        var orders = await queries.OrdersAsync(range, ct);
-        var catalog = await queries.CatalogAsync(ct);
-        var productStats = await queries.ProductStatsAsync(range, source, ct);
-        var carts = await queries.CartsAsync(range, ct);
-        var heatmap = await queries.HeatmapAsync(range, heatmapPath, source, ct);
+        var timings = new List<(string, double)>();
+        async Task<T> Timed<T>(string name, Func<Task<T>> query)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var result = await query();
+            timings.Add((name, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            return result;
+        }
+        var funnel = await Timed("funnel", () => queries.FunnelAsync(range, source, ct));
+        var orders = await Timed("orders", () => queries.OrdersAsync(range, ct));
+        var catalog = await Timed("catalog", () => queries.CatalogAsync(ct));
+        var productStats = await Timed("products", () => queries.ProductStatsAsync(range, source, ct));
+        var carts = await Timed("carts", () => queries.CartsAsync(range, ct));
+        var heatmap = await Timed("heatmap", () => queries.HeatmapAsync(range, heatmapPath, source, ct));
         var refreshedAt = await rollups.LastRefreshedAtAsync(ct);
 
         var kpis = new KpiSummary(funnel.Visitors, funnel.LinkedContacts, orders.Buyers, Ratio(orders.Buyers, funnel.Visitors),
@@ -69,7 +83,7 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         Add(tables, charts, TagTrendSection(range, productStats, catalog, tagKind));
         Add(tables, charts, TopProductsSection(productStats, catalog));
         tables.Add(HeatmapTable(heatmap));
-        return new Dashboard(range, source, kpis, funnel, heatmap, tagKind, tables, charts, refreshedAt);
+        return new Dashboard(range, source, kpis, funnel, heatmap, tagKind, tables, charts, refreshedAt, timings);
     }
 
     private static void Add(List<AnalyticsTable> tables, List<ChartSpec> charts, (AnalyticsTable Table, ChartSpec Chart) section)

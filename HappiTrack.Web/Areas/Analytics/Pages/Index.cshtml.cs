@@ -23,6 +23,7 @@ public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calend
         Today = calendar.Today;
         Selection = RangeSelection.Resolve(Preset, From, To, Today);
         Data = await dashboard.BuildAsync(Selection.Range, AnalyticsServiceCollectionExtensions.ParseSource(Source), Path, Tags, ct);
+        Response.Headers["Server-Timing"] = Data.ServerTiming;
     }
 
     /// <summary>The query string that reproduces this view, for CSV links and the heatmap/tag pickers.</summary>
