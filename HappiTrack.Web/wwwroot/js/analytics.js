@@ -31,6 +31,8 @@
       y: { beginAtZero: true }
     };
     if (spec.percent && !doughnut) scales[spec.horizontal ? 'x' : 'y'].max = 100;
+    // Horizontal bars get room for every label instead of squeezing into the default height.
+    if (spec.horizontal && canvas.parentElement) canvas.parentElement.style.height = Math.max(320, spec.labels.length * 22 + 60) + 'px';
     new window.Chart(canvas, {
       type: spec.type,
       data: { labels: spec.labels, datasets: datasets },
