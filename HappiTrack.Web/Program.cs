@@ -1,8 +1,13 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Admin;
 using HappiTrack.Web.Features.Analytics;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
 
@@ -10,11 +15,18 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
+builder.Services.AddIdentitySetup();
 builder.Services.AddApiAuthentication();
+builder.Services.AddAdminArea();
 builder.Services.AddCatalog();
 builder.Services.AddCart();
 builder.Services.AddTracking();
 builder.Services.AddCrm();
+builder.Services.AddScoring();
+builder.Services.AddRules();
+builder.Services.AddTokens();
+builder.Services.AddNudges(builder.Configuration);
+builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
 builder.Services.AddAnalytics();
 
 var app = builder.Build();
@@ -26,8 +38,12 @@ app.UseWebUi();
 app.MapTracking();
 app.MapCrm();
 app.MapRazorPages();
+app.MapAdminApi();
 app.MapLegacyRedirects();
+app.MapScoring();
+app.MapNudges();
 app.MapAnalytics();
+app.UseBackgroundJobs();
 
 app.Run();
 

@@ -1,5 +1,5 @@
 using HappiTrack.Web.Features.Analytics;
-using HappiTrack.Web.Tests.Infrastructure;
+using HappiTrack.Web.Tests.Admin;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HappiTrack.Web.Tests.Analytics;
@@ -7,7 +7,7 @@ namespace HappiTrack.Web.Tests.Analytics;
 /// <summary>Every KPI, funnel step and section on the hand-built history, from roll-ups and from raw events alike.</summary>
 public sealed class AnalyticsFiguresTests : IAsyncLifetime
 {
-    private readonly HappiTrackFactory _factory = AnalyticsTestData.NewFactory();
+    private readonly AdminFactory _factory = AnalyticsTestData.NewFactory();
 
     public async Task InitializeAsync()
     {
@@ -107,8 +107,25 @@ public sealed class AnalyticsFiguresTests : IAsyncLifetime
         Assert.Equal(["2", "1", "50.0"], rows["Customer/Not VIP"]);
 
         Assert.Equal(
-            [["Bought without a nudge", "2", "66.7"], ["Rescued by a nudge", "0", "0.0"], ["Lost", "1", "33.3"]],
+            [["Bought without a nudge", "1", "33.3"], ["Rescued by a nudge", "1", "33.3"], ["Lost", "1", "33.3"]],
             Rows(d.Table("cart-outcomes")));
+    }
+
+    [Fact]
+    public async Task Nudge_effectiveness_follows_each_kind_to_conversions_and_compares_with_a_blast()
+    {
+        var d = await BuildAsync(AnalyticsTestData.From, AnalyticsTestData.To, AnalyticsSource.Rollup);
+
+        Assert.Equal(
+            [["Interest discount", "1", "1", "0", "0", "0.00", ""],
+             ["Cart rescue", "1", "1", "1", "1", "129.00", "1.0"],          // the rescue before the range is not counted
+             ["VIP upgrade", "0", "0", "0", "0", "0.00", ""],
+             ["Campaign", "1", "0", "0", "0", "0.00", ""],
+             ["All nudges", "3", "2", "1", "1", "129.00", "2.0"],
+             ["Blast to every contact (estimate)", "2", "2", "", "1", "1099.00", "2.0"]], // 2 opted-in contacts, Vera bought
+            Rows(d.Table("nudges")));
+        Assert.Equal([["Campaign #7", "1", "0", "0", "0", "0.00", ""]], Rows(d.Table("nudge-campaigns")));
+        Assert.Equal([1.0, 1, 1, 1], d.Charts.Single(c => c.Id == "nudges").Datasets[1].Data);
     }
 
     [Theory]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using AngleSharp.Html.Parser;
 using HappiTrack.Web.Features.Analytics;
-using HappiTrack.Web.Tests.Infrastructure;
+using HappiTrack.Web.Tests.Admin;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HappiTrack.Web.Tests.Analytics;
@@ -10,7 +10,7 @@ namespace HappiTrack.Web.Tests.Analytics;
 /// <summary>The /analytics page and its CSV exports over HTTP, on the hand-built history.</summary>
 public sealed class AnalyticsPageTests : IAsyncLifetime
 {
-    private readonly HappiTrackFactory _factory = AnalyticsTestData.NewFactory();
+    private readonly AdminFactory _factory = AnalyticsTestData.NewFactory();
     private HttpClient _client = null!;
 
     public async Task InitializeAsync()
@@ -18,7 +18,7 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
         await _factory.WithDbAsync(AnalyticsTestData.SeedAsync);
         await using (var scope = _factory.Services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<RollupService>().RefreshChangedDaysAsync();
-        _client = AnalyticsTestData.AnalystClient(_factory);
+        _client = await AnalyticsTestData.AnalystClientAsync(_factory);
     }
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();
@@ -48,7 +48,7 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
         Assert.Contains(page.QuerySelectorAll("script[src]"), s => s.GetAttribute("src")!.StartsWith("/lib/chart.js/chart.umd.min.js"));
         Assert.Empty(page.QuerySelectorAll("[style], [onclick], [onchange]"));
 
-        foreach (var id in new[] { "funnel", "abandonment", "cart-outcomes", "tag-trends", "top-products" })
+        foreach (var id in new[] { "funnel", "abandonment", "cart-outcomes", "tag-trends", "top-products", "nudges" })
         {
             Assert.NotNull(page.GetElementById("chart-" + id));
             using var json = JsonDocument.Parse(page.GetElementById("data-" + id)!.TextContent);
@@ -105,6 +105,8 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
     [InlineData("tag-trends")]
     [InlineData("top-products")]
     [InlineData("heatmap")]
+    [InlineData("nudges")]
+    [InlineData("nudge-campaigns")]
     public async Task Each_csv_export_matches_its_table_on_the_page(string id)
     {
         var query = "?from=2026-11-20&to=2026-11-24&source=raw";
@@ -139,7 +141,7 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
     [Fact]
     public async Task Anonymous_visitors_get_neither_the_page_nor_the_exports()
     {
-        var anonymous = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var anonymous = _factory.NewClient();
         var page = await anonymous.GetAsync("/analytics");
         Assert.True(page.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Redirect, page.StatusCode.ToString());
         var csv = await anonymous.GetAsync("/analytics/export/kpis.csv");

@@ -1,9 +1,9 @@
-using System.Net.Http.Headers;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
-using HappiTrack.Web.Tests.Infrastructure;
+using HappiTrack.Web.Tests.Admin;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Tests.Analytics;
@@ -16,22 +16,18 @@ namespace HappiTrack.Web.Tests.Analytics;
 /// </summary>
 internal static class AnalyticsTestData
 {
-    public const string ApiToken = "analytics-test-token";
+    public const string AnalystEmail = "analyst@example.com";
+    public const string AnalystPassword = "analyst horse battery";
     public static readonly DateOnly From = new(2026, 11, 20);
     public static readonly DateOnly To = new(2026, 11, 24);
 
-    public static HappiTrackFactory NewFactory()
-    {
-        var factory = new HappiTrackFactory();
-        factory.Settings["Admin:ApiToken"] = ApiToken;
-        return factory;
-    }
+    public static AdminFactory NewFactory() => new();
 
-    public static HttpClient AnalystClient(HappiTrackFactory factory)
+    /// <summary>A client signed in through the real login form as a user with only the Analyst role.</summary>
+    public static async Task<HttpClient> AnalystClientAsync(AdminFactory factory)
     {
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiToken);
-        return client;
+        await factory.CreateUserAsync(AnalystEmail, AnalystPassword, "Analyst");
+        return await factory.SignedInClientAsync(AnalystEmail, AnalystPassword);
     }
 
     private static DateTime At(int day, int hour, int minute = 0) => new(2026, 11, day, hour, minute, 0, DateTimeKind.Utc);
@@ -88,15 +84,35 @@ internal static class AnalyticsTestData
 
         Event("visitor-f", EventTypes.PageView, At(10, 12), path: "/");
 
+        // Nudges: a clicked cart rescue that E's order is attributed to, an unclicked interest discount,
+        // a suppressed campaign message, and one rescue before the range.
+        var rescue = Nudge("n1", plain.Id, NudgeKinds.CartRescue, NudgeStatuses.Sent, At(22, 16), sent: true, clicked: true);
+        Nudge("n2", vip.Id, NudgeKinds.InterestDiscount, NudgeStatuses.Sent, At(20, 11), sent: true, clicked: false);
+        Nudge("n3", vip.Id, NudgeKinds.Campaign, NudgeStatuses.Suppressed, At(23, 10), sent: false, clicked: false, campaign: 7);
+        Nudge("n4", vip.Id, NudgeKinds.CartRescue, NudgeStatuses.Sent, At(10, 10), sent: true, clicked: true);
+        await db.SaveChangesAsync();
+
         Order("order-a", "visitor-a", vip.Id, 109900, At(21, 9, 6));
-        Order("order-e", "visitor-e", null, 12900, At(24, 7, 4));
+        Order("order-e", "visitor-e", null, 12900, At(24, 7, 4), rescue.Id);
         Order("order-f", "visitor-f", null, 34900, At(10, 12, 30));
         await db.SaveChangesAsync();
 
-        void Order(string publicId, string visitor, int? contact, long cents, DateTime at) => db.Orders.Add(new Order
+        void Order(string publicId, string visitor, int? contact, long cents, DateTime at, int? nudge = null) => db.Orders.Add(new Order
         {
             PublicId = publicId, VisitorId = visitor, ContactId = contact, CustomerName = "Test", Phone = "+4915100000009",
-            SubtotalCents = cents, TotalCents = cents, PlacedAt = at,
+            SubtotalCents = cents, TotalCents = cents, PlacedAt = at, AttributedNudgeId = nudge,
         });
+
+        Nudge Nudge(string code, int contact, string kind, string status, DateTime at, bool sent, bool clicked, int? campaign = null)
+        {
+            var nudge = new Nudge
+            {
+                ContactId = contact, Kind = kind, Status = status, DedupKey = "test:" + code, Code = code, Message = "Hi",
+                Link = "http://localhost/r/" + code, CreatedAt = at, SendAfter = at, SentAt = sent ? at.AddMinutes(1) : null,
+                ClickedAt = clicked ? at.AddMinutes(30) : null, CampaignId = campaign,
+            };
+            db.Set<Nudge>().Add(nudge);
+            return nudge;
+        }
     }
 }

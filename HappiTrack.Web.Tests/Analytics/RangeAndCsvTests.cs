@@ -1,6 +1,5 @@
 using HappiTrack.Web.Features.Analytics;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace HappiTrack.Web.Tests.Analytics;
@@ -65,7 +64,7 @@ public sealed class RangeAndCsvTests
     public void Shop_days_follow_the_configured_time_zone_across_daylight_saving()
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Shop:TimeZone"] = "Europe/Berlin" }).Build();
-        var calendar = new ShopCalendar(config, new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 23, 30, 0, TimeSpan.Zero)), NullLogger<ShopCalendar>.Instance);
+        var calendar = new ShopCalendar(config, new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 23, 30, 0, TimeSpan.Zero)));
 
         Assert.Equal(new DateOnly(2026, 11, 25), calendar.Today);                       // 00:30 in Berlin
         Assert.Equal(new DateTime(2026, 11, 23, 23, 0, 0, DateTimeKind.Utc), calendar.StartUtc(new DateOnly(2026, 11, 24)));

@@ -1,7 +1,7 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Analytics;
 using HappiTrack.Web.Features.Tracking;
-using HappiTrack.Web.Tests.Infrastructure;
+using HappiTrack.Web.Tests.Admin;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HappiTrack.Web.Tests.Analytics;
@@ -9,7 +9,7 @@ namespace HappiTrack.Web.Tests.Analytics;
 /// <summary>On a generated history of a few thousand events, every table from the roll-ups equals the raw one.</summary>
 public sealed class RollupAgreementTests : IAsyncLifetime
 {
-    private readonly HappiTrackFactory _factory = AnalyticsTestData.NewFactory();
+    private readonly AdminFactory _factory = AnalyticsTestData.NewFactory();
 
     public async Task InitializeAsync()
     {

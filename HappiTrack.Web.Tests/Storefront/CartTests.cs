@@ -115,6 +115,8 @@ public sealed class CartTests(StorefrontFactory factory) : IClassFixture<Storefr
         Assert.Equal(HttpStatusCode.BadRequest, result.Status);
         Assert.Contains(CartService.QuantityMessage, result.Text);
         Assert.Equal("2", result.One("[data-cart-count]")!.TextContent);
+        // The re-rendered page sits at /cart?handler=Update; the drawer must not send the shopper back there.
+        Assert.All(result.All("#cart-drawer input[name=returnUrl]"), input => Assert.Equal("/cart", input.GetAttribute("value")));
     }
 
     [Fact]

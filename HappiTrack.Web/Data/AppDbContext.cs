@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Admin;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Crm;
@@ -22,6 +23,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<Visitor> Visitors => Set<Visitor>();
     public DbSet<TrackEvent> Events => Set<TrackEvent>();
     public DbSet<Contact> Contacts => Set<Contact>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)

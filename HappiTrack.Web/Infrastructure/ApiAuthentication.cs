@@ -2,67 +2,128 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using HappiTrack.Web.Features.Admin;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Infrastructure;
 
 public static class AuthPolicies
 {
-    /// <summary>The admin JSON API: an admin's bearer token (or, once logins exist, an admin's session).</summary>
+    /// <summary>The admin JSON API: a bearer token (configured or named) or an admin's browser session.</summary>
     public const string AdminApi = "AdminApi";
+    /// <summary>Every page of the Admin area (applied by convention); the Identity cookie with role Admin.</summary>
+    public const string AdminPages = "AdminPages";
+    /// <summary>The Analytics area and its APIs: the Identity cookie with role Admin or Analyst.</summary>
+    public const string AnalyticsAccess = "AnalyticsAccess";
     public const string AdminRole = "Admin";
     public const string AnalystRole = "Analyst";
-    /// <summary>The analytics dashboards and exports: Admin or Analyst.</summary>
-    public const string AnalyticsAccess = "AnalyticsAccess";
 }
 
 /// <summary>
-/// <c>Authorization: Bearer &lt;token&gt;</c> for the admin API. The token configured as
-/// <c>Admin:ApiToken</c> is accepted as an Admin; tokens are compared in constant time.
+/// The admin API's scheme. <c>Authorization: Bearer &lt;token&gt;</c> is checked against
+/// <c>Admin:ApiToken</c> (constant time) and then against the named tokens admins create; without
+/// that header the caller's Identity session cookie is used instead.
 /// </summary>
+/// <remarks>
+/// CSRF: a browser attaches the session cookie to cross-site requests by itself, so a
+/// cookie-authenticated request with an unsafe method must also carry the antiforgery request token
+/// in the <c>RequestVerificationToken</c> header (wwwroot/js/admin.js sends it from the page's
+/// meta tag). A bearer token is never attached by a browser, so bearer calls need no such token.
+/// Missing or wrong token: 400 problem+json, before any endpoint code runs.
+/// </remarks>
 public sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IConfiguration configuration)
+    IConfiguration configuration,
+    ApiTokenService tokens,
+    IAntiforgery antiforgery)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiToken";
+    public const string TokenIdClaim = "api_token_id";
+    private const string AntiforgeryFailedItem = "HappiTrack.ApiAntiforgeryFailed";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return Task.FromResult(AuthenticateResult.NoResult());
+        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return await AuthenticateBearerAsync(header["Bearer ".Length..].Trim());
+        return await AuthenticateSessionAsync();
+    }
 
-        var presented = header["Bearer ".Length..].Trim();
+    private async Task<AuthenticateResult> AuthenticateBearerAsync(string presented)
+    {
         var configured = configuration["Admin:ApiToken"];
-        if (string.IsNullOrEmpty(configured) || !FixedTimeEquals(presented, configured))
-        {
-            Logger.LogWarning("Rejected an admin API bearer token from {RemoteIp}", Context.Connection.RemoteIpAddress);
-            return Task.FromResult(AuthenticateResult.Fail("Invalid API token."));
-        }
+        if (!string.IsNullOrEmpty(configured) && FixedTimeEquals(presented, configured))
+            return Success("api-token:configuration", null);
 
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, "api-token:configuration"), new Claim(ClaimTypes.Role, AuthPolicies.AdminRole)],
-            SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        var named = await tokens.FindActiveAsync(presented, Context.RequestAborted);
+        if (named is not null)
+            return Success($"api-token:{named.Name}", named.Id);
+
+        Logger.LogWarning("Rejected an admin API bearer token from {RemoteIp} for {Method} {Path}",
+            Context.Connection.RemoteIpAddress, Request.Method, Request.Path);
+        return AuthenticateResult.Fail("Invalid API token.");
+    }
+
+    private async Task<AuthenticateResult> AuthenticateSessionAsync()
+    {
+        var session = await Context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        if (!session.Succeeded) return AuthenticateResult.NoResult();
+
+        if (!IsSafeMethod(Request.Method))
+        {
+            try
+            {
+                await antiforgery.ValidateRequestAsync(Context);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                Context.Items[AntiforgeryFailedItem] = true;
+                Logger.LogWarning("Refused a cookie-authenticated {Method} {Path} without a valid antiforgery token",
+                    Request.Method, Request.Path);
+                return AuthenticateResult.Fail("Missing or invalid antiforgery token.");
+            }
+        }
+        return AuthenticateResult.Success(new AuthenticationTicket(session.Principal!, session.Properties, SchemeName));
+    }
+
+    private AuthenticateResult Success(string name, int? tokenId)
+    {
+        List<Claim> claims = [new(ClaimTypes.Name, name), new(ClaimTypes.Role, AuthPolicies.AdminRole)];
+        if (tokenId is not null) claims.Add(new Claim(TokenIdClaim, tokenId.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var identity = new ClaimsIdentity(claims, SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        if (Context.Items.ContainsKey(AntiforgeryFailedItem))
+        {
+            await TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Antiforgery token required",
+                detail: "Requests authenticated by the session cookie that change state must send the antiforgery token in the 'RequestVerificationToken' header.",
+                extensions: new Dictionary<string, object?> { ["field"] = "RequestVerificationToken" }).ExecuteAsync(Context);
+            return;
+        }
         Response.Headers.WWWAuthenticate = "Bearer";
-        await Results.Problem(statusCode: 401, title: "Authentication required",
-            detail: "Send an admin API token as 'Authorization: Bearer <token>'.").ExecuteAsync(Context);
+        await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required",
+            detail: "Send an admin API token as 'Authorization: Bearer <token>', or sign in at /admin/login.").ExecuteAsync(Context);
     }
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
-        await Results.Problem(statusCode: 403, title: "Forbidden").ExecuteAsync(Context);
+        Logger.LogWarning("Denied {User} access to {Method} {Path}",
+            Context.User.Identity?.Name is { } name ? EmailMask.Mask(name) : "(anonymous)", Request.Method, Request.Path);
+        await TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+            detail: "This API is for administrators.").ExecuteAsync(Context);
     }
+
+    private static bool IsSafeMethod(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method);
 
     internal static bool FixedTimeEquals(string a, string b)
     {
@@ -77,13 +138,18 @@ public static class ApiAuthenticationExtensions
 {
     public static IServiceCollection AddApiAuthentication(this IServiceCollection services)
     {
+        services.AddScoped<ApiTokenService>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(AuthPolicies.AdminApi, policy => policy
                 .AddAuthenticationSchemes(ApiTokenAuthenticationHandler.SchemeName)
                 .RequireRole(AuthPolicies.AdminRole))
+            .AddPolicy(AuthPolicies.AdminPages, policy => policy
+                .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
+                .RequireRole(AuthPolicies.AdminRole))
             .AddPolicy(AuthPolicies.AnalyticsAccess, policy => policy
+                .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
                 .RequireRole(AuthPolicies.AdminRole, AuthPolicies.AnalystRole));
         return services;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using HappiTrack.Web.Features.Catalog;
+using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 
 namespace HappiTrack.Web.Features.Analytics;
@@ -68,6 +69,8 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         var productStats = await Timed("products", () => queries.ProductStatsAsync(range, source, ct));
         var carts = await Timed("carts", () => queries.CartsAsync(range, ct));
         var heatmap = await Timed("heatmap", () => queries.HeatmapAsync(range, heatmapPath, source, ct));
+        var nudges = await Timed("nudges", () => queries.NudgesAsync(range, ct));
+        var blast = await Timed("blast", () => queries.BlastBaselineAsync(range, ct));
         var refreshedAt = await rollups.LastRefreshedAtAsync(ct);
 
         var kpis = new KpiSummary(funnel.Visitors, funnel.LinkedContacts, orders.Buyers, Ratio(orders.Buyers, funnel.Visitors),
@@ -83,6 +86,8 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         Add(tables, charts, TagTrendSection(range, productStats, catalog, tagKind));
         Add(tables, charts, TopProductsSection(productStats, catalog));
         tables.Add(HeatmapTable(heatmap));
+        Add(tables, charts, NudgeSection(nudges, blast));
+        tables.Add(CampaignTable(nudges));
         return new Dashboard(range, source, kpis, funnel, heatmap, tagKind, tables, charts, refreshedAt, timings);
     }
 
@@ -244,6 +249,51 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         ["Row", .. Enumerable.Range(0, HeatmapGrid.Size).Select(x => $"Column {x + 1}")],
         Enumerable.Range(0, HeatmapGrid.Size).Select(y => (IReadOnlyList<string>)
             [Count(y + 1), .. Enumerable.Range(0, HeatmapGrid.Size).Select(x => Count(heatmap.Counts[y * HeatmapGrid.Size + x]))]).ToList());
+
+    private static readonly IReadOnlyList<(string Kind, string Label)> NudgeKindLabels =
+    [
+        (NudgeKinds.InterestDiscount, "Interest discount"), (NudgeKinds.CartRescue, "Cart rescue"),
+        (NudgeKinds.VipUpgrade, "VIP upgrade"), (NudgeKinds.Campaign, "Campaign"),
+    ];
+
+    private static IReadOnlyList<string> NudgeRow(string label, IReadOnlyCollection<NudgeFact> group)
+    {
+        var sent = group.Count(n => n.Sent);
+        var converted = group.Count(n => n.Orders > 0);
+        return [label, Count(group.Count), Count(sent), Count(group.Count(n => n.Clicked)), Count(converted),
+            Money(group.Sum(n => n.RevenueCents)), converted == 0 ? "" : Decimal1((double)sent / converted)];
+    }
+
+    private static readonly IReadOnlyList<string> NudgeColumns =
+        ["Nudges", "Queued", "Sent", "Clicked", "Converted", "Attributed revenue (€)", "Messages per conversion"];
+
+    /// <summary>
+    /// Queued → sent → clicked → converted per kind, and what a blast to every opted-in contact would
+    /// have cost per conversion (one message each; every contact who bought in the range counted as converted).
+    /// </summary>
+    private static (AnalyticsTable, ChartSpec) NudgeSection(IReadOnlyList<NudgeFact> nudges, (int Contacts, int Buyers, long RevenueCents) blast)
+    {
+        var rows = NudgeKindLabels.Select(k => NudgeRow(k.Label, nudges.Where(n => n.Kind == k.Kind).ToList())).ToList();
+        rows.Add(NudgeRow("All nudges", nudges.ToList()));
+        rows.Add(["Blast to every contact (estimate)", Count(blast.Contacts), Count(blast.Contacts), "", Count(blast.Buyers),
+            Money(blast.RevenueCents), blast.Buyers == 0 ? "" : Decimal1((double)blast.Contacts / blast.Buyers)]);
+        var table = new AnalyticsTable("nudges", "Nudge effectiveness by kind", NudgeColumns, rows);
+        string[] stages = ["Queued", "Sent", "Clicked", "Converted"];
+        var chart = new ChartSpec("nudges", "bar", stages,
+            NudgeKindLabels.Select(k =>
+            {
+                var group = nudges.Where(n => n.Kind == k.Kind).ToList();
+                return new ChartSeries(k.Label, [group.Count, group.Count(n => n.Sent), group.Count(n => n.Clicked), group.Count(n => n.Orders > 0)]);
+            }).ToList());
+        return (table, chart);
+    }
+
+    private static AnalyticsTable CampaignTable(IReadOnlyList<NudgeFact> nudges) => new("nudge-campaigns", "Nudge effectiveness by campaign",
+        ["Campaign", .. NudgeColumns.Skip(1)],
+        nudges.Where(n => n.CampaignId is not null).GroupBy(n => n.CampaignId!.Value).OrderBy(g => g.Key)
+            .Select(g => NudgeRow($"Campaign #{g.Key}", g.ToList())).ToList());
+
+    internal static string Decimal1(double value) => Math.Round(value, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture);
 
     internal static double? Ratio(long part, long whole) => whole == 0 ? null : (double)part / whole;
 

@@ -1,5 +1,6 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Catalog;
+using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,6 +25,9 @@ public sealed record HeatmapData(IReadOnlyList<(string Path, int Samples)> Paths
 
 /// <summary>The cart-holding visitors of a range, with what they added and how each cart ended.</summary>
 public sealed record CartFact(string VisitorId, IReadOnlySet<int> ProductIds, bool Purchased, bool Vip, bool Rescued);
+
+/// <summary>One nudge of the range: kind, campaign, outbox status, whether it was sent and clicked, and its attributed orders.</summary>
+public sealed record NudgeFact(string Kind, int? CampaignId, string Status, bool Sent, bool Clicked, int Orders, long RevenueCents);
 
 /// <summary>Read-only queries over a shop-day range. Orders are always read raw: the table is small and indexed by time.</summary>
 public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
@@ -164,6 +168,43 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
     private async Task<HashSet<string>> RescuedVisitorsAsync(DateTime start, DateTime end, CancellationToken ct) =>
         (await db.Orders.AsNoTracking()
             .Where(o => o.PlacedAt >= start && o.PlacedAt < end && o.AttributedNudgeId != null)
-            .Select(o => o.VisitorId).Distinct().ToListAsync(ct))
+            .Join(db.Set<Nudge>().Where(n => n.Kind == NudgeKinds.CartRescue), o => o.AttributedNudgeId, n => n.Id, (o, _) => o.VisitorId)
+            .Distinct().ToListAsync(ct))
         .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Nudges created in the range with how far each got, and the orders attributed to them (placed within
+    /// the attribution window after the click, so possibly after the range ends).
+    /// </summary>
+    public async Task<IReadOnlyList<NudgeFact>> NudgesAsync(DateRange range, CancellationToken ct = default)
+    {
+        var (start, end) = calendar.UtcBounds(range);
+        var nudges = db.Set<Nudge>().AsNoTracking().Where(n => n.CreatedAt >= start && n.CreatedAt < end);
+        var revenue = await db.Orders.AsNoTracking()
+            .Where(o => o.AttributedNudgeId != null && o.PlacedAt >= start)
+            .Join(nudges, o => o.AttributedNudgeId, n => n.Id, (o, n) => new { n.Id, o.TotalCents })
+            .GroupBy(x => x.Id)
+            .Select(g => new { Id = g.Key, Orders = g.Count(), Cents = g.Sum(x => x.TotalCents) })
+            .ToDictionaryAsync(x => x.Id, ct);
+        var rows = await nudges
+            .Select(n => new { n.Id, n.Kind, n.CampaignId, n.Status, Sent = n.SentAt != null, Clicked = n.ClickedAt != null })
+            .ToListAsync(ct);
+        return rows.Select(n => new NudgeFact(n.Kind, n.CampaignId, n.Status, n.Sent, n.Clicked,
+                revenue.TryGetValue(n.Id, out var r) ? r.Orders : 0, revenue.TryGetValue(n.Id, out var c) ? c.Cents : 0))
+            .ToList();
+    }
+
+    /// <summary>What a blast to every messageable contact would have met: how many contacts, and how many bought in the range.</summary>
+    public async Task<(int Contacts, int Buyers, long RevenueCents)> BlastBaselineAsync(DateRange range, CancellationToken ct = default)
+    {
+        var (start, end) = calendar.UtcBounds(range);
+        var contacts = await db.Contacts.AsNoTracking().CountAsync(c => c.OptedIn && !c.OptedOut && c.CreatedAt < end, ct);
+        var bought = await db.Orders.AsNoTracking()
+            .Where(o => o.PlacedAt >= start && o.PlacedAt < end && o.ContactId != null)
+            .Join(db.Contacts.Where(c => c.OptedIn && !c.OptedOut), o => o.ContactId, c => c.Id, (o, c) => new { c.Id, o.TotalCents })
+            .GroupBy(_ => 1)
+            .Select(g => new { Buyers = g.Select(x => x.Id).Distinct().Count(), Cents = g.Sum(x => x.TotalCents) })
+            .FirstOrDefaultAsync(ct);
+        return (contacts, bought?.Buyers ?? 0, bought?.Cents ?? 0);
+    }
 }

@@ -1,3 +1,5 @@
+using HappiTrack.Web.Features.Nudges;
+
 namespace HappiTrack.Web.Features.Analytics;
 
 /// <summary>
@@ -8,16 +10,11 @@ public sealed class ShopCalendar
 {
     private readonly TimeProvider _clock;
 
-    public ShopCalendar(IConfiguration configuration, TimeProvider clock, ILogger<ShopCalendar> logger)
+    public ShopCalendar(IConfiguration configuration, TimeProvider clock)
     {
         _clock = clock;
-        var id = configuration["Shop:TimeZone"];
-        Zone = TimeZoneInfo.Utc;
-        if (!string.IsNullOrWhiteSpace(id))
-        {
-            if (TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone)) Zone = zone;
-            else logger.LogWarning("Unknown Shop:TimeZone {TimeZone}; analytics uses UTC days", id);
-        }
+        // The same reading as quiet hours, so "a day" means one thing across the app.
+        Zone = ShopContext.ResolveZone(configuration["Shop:TimeZone"]);
     }
 
     public TimeZoneInfo Zone { get; }

@@ -67,6 +67,26 @@ namespace HappiTrack.Web.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "ApiTokens",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    TokenHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Prefix = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastUsedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    RevokedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    RevokedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ApiTokens", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoles",
                 columns: table => new
                 {
@@ -136,6 +156,21 @@ namespace HappiTrack.Web.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "ClientBudgetUsage",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    VisitorId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    WindowStart = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Points = table.Column<double>(type: "REAL", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ClientBudgetUsage", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Contacts",
                 columns: table => new
                 {
@@ -175,6 +210,28 @@ namespace HappiTrack.Web.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "DiscountToken",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ContactId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Percent = table.Column<int>(type: "INTEGER", nullable: false),
+                    Scope = table.Column<int>(type: "INTEGER", nullable: false),
+                    ProductId = table.Column<int>(type: "INTEGER", nullable: true),
+                    CartProductIds = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    RedeemedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    RedeemedOrderId = table.Column<int>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DiscountToken", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Events",
                 columns: table => new
                 {
@@ -193,6 +250,25 @@ namespace HappiTrack.Web.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Events", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "InterestScore",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    SubjectKey = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    ContactId = table.Column<int>(type: "INTEGER", nullable: true),
+                    VisitorId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    Dimension = table.Column<int>(type: "INTEGER", nullable: false),
+                    TargetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Score = table.Column<double>(type: "REAL", nullable: false),
+                    AsOf = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_InterestScore", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -217,6 +293,33 @@ namespace HappiTrack.Web.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Orders", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProjectorCheckpoint",
+                columns: table => new
+                {
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Position = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProjectorCheckpoint", x => x.Name);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RuleSettings",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    Json = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RuleSettings", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -387,6 +490,53 @@ namespace HappiTrack.Web.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "Nudge",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ContactId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    DedupKey = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Code = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Message = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Link = table.Column<string>(type: "TEXT", maxLength: 512, nullable: false),
+                    TokenId = table.Column<int>(type: "INTEGER", nullable: true),
+                    TokenValue = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    ProductId = table.Column<int>(type: "INTEGER", nullable: true),
+                    CartId = table.Column<int>(type: "INTEGER", nullable: true),
+                    CartVisitorId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    CartSnapshot = table.Column<string>(type: "TEXT", maxLength: 4096, nullable: true),
+                    CampaignId = table.Column<int>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    SendAfter = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    SentAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ClickedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    Reason = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    LeaseUntil = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Nudge", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Nudge_Contacts_ContactId",
+                        column: x => x.ContactId,
+                        principalTable: "Contacts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Nudge_DiscountToken_TokenId",
+                        column: x => x.TokenId,
+                        principalTable: "DiscountToken",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "OrderLine",
                 columns: table => new
                 {
@@ -495,6 +645,12 @@ namespace HappiTrack.Web.Data.Migrations
                 columns: new[] { "VisitorId", "Day" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_ApiTokens_TokenHash",
+                table: "ApiTokens",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AspNetRoleClaims_RoleId",
                 table: "AspNetRoleClaims",
                 column: "RoleId");
@@ -560,6 +716,17 @@ namespace HappiTrack.Web.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_ClientBudgetUsage_VisitorId_WindowStart",
+                table: "ClientBudgetUsage",
+                columns: new[] { "VisitorId", "WindowStart" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ClientBudgetUsage_WindowStart",
+                table: "ClientBudgetUsage",
+                column: "WindowStart");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Contacts_LastSeenAt",
                 table: "Contacts",
                 column: "LastSeenAt");
@@ -574,6 +741,22 @@ namespace HappiTrack.Web.Data.Migrations
                 name: "IX_Contacts_Phone",
                 table: "Contacts",
                 column: "Phone",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DiscountToken_ContactId_ExpiresAt",
+                table: "DiscountToken",
+                columns: new[] { "ContactId", "ExpiresAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DiscountToken_ExpiresAt",
+                table: "DiscountToken",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DiscountToken_Hash",
+                table: "DiscountToken",
+                column: "Hash",
                 unique: true);
 
             migrationBuilder.CreateIndex(
@@ -600,6 +783,59 @@ namespace HappiTrack.Web.Data.Migrations
                 name: "IX_Events_VisitorId_OccurredAt",
                 table: "Events",
                 columns: new[] { "VisitorId", "OccurredAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_InterestScore_ContactId_Dimension",
+                table: "InterestScore",
+                columns: new[] { "ContactId", "Dimension" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_InterestScore_SubjectKey_Dimension_TargetId",
+                table: "InterestScore",
+                columns: new[] { "SubjectKey", "Dimension", "TargetId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_InterestScore_VisitorId",
+                table: "InterestScore",
+                column: "VisitorId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Nudge_CartId",
+                table: "Nudge",
+                column: "CartId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Nudge_Code",
+                table: "Nudge",
+                column: "Code",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Nudge_ContactId_CreatedAt",
+                table: "Nudge",
+                columns: new[] { "ContactId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Nudge_ContactId_SentAt",
+                table: "Nudge",
+                columns: new[] { "ContactId", "SentAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Nudge_DedupKey",
+                table: "Nudge",
+                column: "DedupKey",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Nudge_Status_SendAfter",
+                table: "Nudge",
+                columns: new[] { "Status", "SendAfter" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Nudge_TokenId",
+                table: "Nudge",
+                column: "TokenId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_OrderLine_OrderId",
@@ -681,6 +917,9 @@ namespace HappiTrack.Web.Data.Migrations
                 name: "AnalyticsVisitorDays");
 
             migrationBuilder.DropTable(
+                name: "ApiTokens");
+
+            migrationBuilder.DropTable(
                 name: "AspNetRoleClaims");
 
             migrationBuilder.DropTable(
@@ -699,10 +938,19 @@ namespace HappiTrack.Web.Data.Migrations
                 name: "CartLines");
 
             migrationBuilder.DropTable(
+                name: "ClientBudgetUsage");
+
+            migrationBuilder.DropTable(
                 name: "DataProtectionKeys");
 
             migrationBuilder.DropTable(
                 name: "Events");
+
+            migrationBuilder.DropTable(
+                name: "InterestScore");
+
+            migrationBuilder.DropTable(
+                name: "Nudge");
 
             migrationBuilder.DropTable(
                 name: "OrderLine");
@@ -712,6 +960,12 @@ namespace HappiTrack.Web.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "ProductTags");
+
+            migrationBuilder.DropTable(
+                name: "ProjectorCheckpoint");
+
+            migrationBuilder.DropTable(
+                name: "RuleSettings");
 
             migrationBuilder.DropTable(
                 name: "Visitors");
@@ -724,6 +978,9 @@ namespace HappiTrack.Web.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "Carts");
+
+            migrationBuilder.DropTable(
+                name: "DiscountToken");
 
             migrationBuilder.DropTable(
                 name: "Orders");

@@ -1,0 +1,190 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using HappiTrack.Web.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc.RazorPages.Infrastructure;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HappiTrack.Web.Tests.Admin;
+
+/// <summary>
+/// Every route under /admin and /api, discovered from the app's own endpoint data, so a page or API
+/// added later is covered without anyone remembering to list it. Public routes must be named here.
+/// Route parameters get a dummy value ("1"; catch-alls nothing): an Admin may then see 200 or 404,
+/// never 401/403, since the point is who may reach the route, not what a given id holds.
+/// </summary>
+public sealed partial class AdminRouteSweepTests : IAsyncLifetime
+{
+    /// <summary>API routes anyone on the internet may call; everything else under /api is for admins.</summary>
+    private static readonly HashSet<string> PublicApiRoutes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "/api/track",
+        "/api/whatsapp/webhook",
+    };
+
+    /// <summary>Admin-area pages that must work without a session.</summary>
+    private static readonly HashSet<string> AnonymousAdminPages = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "/admin/login",
+        "/admin/logout",
+    };
+
+    private const string AnalystEmail = "analyst@example.com";
+    private const string AnalystPassword = "analyst password 1";
+
+    private readonly AdminFactory _factory = new();
+    private HttpClient _anonymous = null!;
+    private HttpClient _analyst = null!;
+    private HttpClient _admin = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _factory.CreateUserAsync(AnalystEmail, AnalystPassword, AuthPolicies.AnalystRole);
+        _anonymous = _factory.NewClient();
+        _analyst = await _factory.SignedInClientAsync(AnalystEmail, AnalystPassword);
+        _admin = await _factory.AdminClientAsync();
+    }
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
+
+    private sealed record SweptRoute(string Path, string Method, bool IsApi, PageActionDescriptor? Page);
+
+    private IReadOnlyList<SweptRoute> DiscoverRoutes()
+    {
+        var routes = new List<SweptRoute>();
+        foreach (var endpoint in _factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            var path = "/" + RouteParameter().Replace(endpoint.RoutePattern.RawText ?? "", m => m.Value.Contains("**") || m.Value.Contains("*") ? "" : "1").Trim('/');
+            path = path.ToLowerInvariant().TrimEnd('/');
+            var isApi = path.StartsWith("/api/", StringComparison.Ordinal);
+            var isAdmin = path == "/admin" || path.StartsWith("/admin/", StringComparison.Ordinal);
+            if (!isApi && !isAdmin) continue;
+            if (PublicApiRoutes.Contains(path)) continue;
+
+            var page = endpoint.Metadata.GetMetadata<PageActionDescriptor>();
+            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"];
+            foreach (var method in methods) routes.Add(new SweptRoute(path, method, isApi, page));
+        }
+        return routes.DistinctBy(r => (r.Path, r.Method)).ToList();
+    }
+
+    [Fact]
+    public void The_sweep_finds_the_admin_pages_and_apis()
+    {
+        var paths = DiscoverRoutes().Select(r => r.Path).ToHashSet();
+        Assert.Contains("/admin", paths);
+        Assert.Contains("/admin/users", paths);
+        Assert.Contains("/admin/api-tokens", paths);
+        Assert.Contains("/api/admin/api-tokens", paths);
+        Assert.Contains("/api/admin/api-tokens/1", paths);
+        Assert.Contains("/api/admin/me", paths);
+    }
+
+    [Fact]
+    public async Task Anonymous_callers_are_sent_to_login_from_pages_and_get_401_from_apis()
+    {
+        var failures = new List<string>();
+        foreach (var route in DiscoverRoutes())
+        {
+            var response = await SendAsync(_anonymous, route);
+            if (route.IsApi)
+            {
+                if (response.StatusCode != HttpStatusCode.Unauthorized || response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+                    failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode} {response.Content.Headers.ContentType}");
+            }
+            else if (AnonymousAdminPages.Contains(route.Path))
+            {
+                if (route.Method == "GET" && response.StatusCode != HttpStatusCode.OK) failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode}");
+            }
+            else if (response.StatusCode != HttpStatusCode.Redirect
+                     || response.Headers.Location?.AbsolutePath.Equals("/admin/login", StringComparison.OrdinalIgnoreCase) != true)
+            {
+                failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode} → {response.Headers.Location}");
+            }
+        }
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public async Task Analysts_get_403_on_every_admin_page_and_api()
+    {
+        // Unsafe API calls carry a valid antiforgery token, so it is the role that refuses them.
+        var antiforgery = await AdminFactory.AntiforgeryTokenAsync(_analyst, "/admin/login");
+        var failures = new List<string>();
+        foreach (var route in DiscoverRoutes().Where(r => !AnonymousAdminPages.Contains(r.Path)))
+        {
+            var response = await SendAsync(_analyst, route, antiforgery);
+            if (response.StatusCode != HttpStatusCode.Forbidden)
+                failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode}");
+            else if (route.IsApi && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+                failures.Add($"{route.Method} {route.Path}: 403 without problem+json");
+        }
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public async Task Admins_reach_every_GET_page_and_api()
+    {
+        var failures = new List<string>();
+        foreach (var route in DiscoverRoutes().Where(r => r.Method == "GET"))
+        {
+            var response = await SendAsync(_admin, route);
+            var hasParameters = route.Page?.AttributeRouteInfo?.Template?.Contains('{') == true || route.Path.Contains("/1");
+            var ok = response.StatusCode == HttpStatusCode.OK || (hasParameters && response.StatusCode == HttpStatusCode.NotFound);
+            if (!ok) failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode}");
+            else if (route.Page is not null && response.Headers.CacheControl?.NoStore != true)
+                failures.Add($"{route.Method} {route.Path}: cacheable ({response.Headers.CacheControl})");
+        }
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public async Task Every_POST_page_handler_without_an_antiforgery_token_is_refused_with_400()
+    {
+        var loader = _factory.Services.GetRequiredService<PageLoader>();
+        var checkedHandlers = 0;
+        var failures = new List<string>();
+        foreach (var route in DiscoverRoutes().Where(r => r.Page is not null && r.Method == "GET"))
+        {
+            var compiled = await loader.LoadAsync(route.Page!, EndpointMetadataCollection.Empty);
+            foreach (var handler in compiled.HandlerMethods.Where(h => h.HttpMethod.Equals("POST", StringComparison.OrdinalIgnoreCase)))
+            {
+                var url = handler.Name is null ? route.Path : $"{route.Path}?handler={handler.Name}";
+                var response = await _admin.PostAsync(url, new FormUrlEncodedContent(new Dictionary<string, string> { ["id"] = "1" }));
+                checkedHandlers++;
+                if (response.StatusCode != HttpStatusCode.BadRequest) failures.Add($"POST {url}: {(int)response.StatusCode}");
+            }
+        }
+        Assert.Empty(failures);
+        Assert.True(checkedHandlers >= 6, $"only {checkedHandlers} POST handlers found");
+    }
+
+    [Fact]
+    public async Task Every_unsafe_admin_api_call_made_with_the_session_cookie_but_no_antiforgery_token_is_refused_with_400()
+    {
+        var unsafeRoutes = DiscoverRoutes().Where(r => r.IsApi && !HttpMethods.IsGet(r.Method) && !HttpMethods.IsHead(r.Method)).ToList();
+        Assert.NotEmpty(unsafeRoutes);
+        var failures = new List<string>();
+        foreach (var route in unsafeRoutes)
+        {
+            var response = await SendAsync(_admin, route);
+            if (response.StatusCode != HttpStatusCode.BadRequest || response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+                failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode}");
+        }
+        Assert.Empty(failures);
+    }
+
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, SweptRoute route, string? antiforgery = null)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Path);
+        if (!HttpMethods.IsGet(route.Method) && !HttpMethods.IsHead(route.Method))
+            request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+        if (antiforgery is not null) request.Headers.Add("RequestVerificationToken", antiforgery);
+        return client.SendAsync(request);
+    }
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex RouteParameter();
+}

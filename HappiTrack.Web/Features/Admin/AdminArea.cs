@@ -1,0 +1,57 @@
+using System.Security.Claims;
+using HappiTrack.Web.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace HappiTrack.Web.Features.Admin;
+
+public static class AdminArea
+{
+    /// <summary>Pages of the Admin area that must work without a session.</summary>
+    public static readonly IReadOnlyList<string> AnonymousPages = ["/Login", "/Logout"];
+
+    /// <summary>
+    /// Authorises whole areas by convention, so a page added later cannot be forgotten:
+    /// Areas/Admin needs role Admin, Areas/Analytics role Admin or Analyst.
+    /// </summary>
+    public static IServiceCollection AddAdminArea(this IServiceCollection services)
+    {
+        services.Configure<RazorPagesOptions>(options =>
+        {
+            options.Conventions.AuthorizeAreaFolder("Admin", "/", AuthPolicies.AdminPages);
+            foreach (var page in AnonymousPages)
+                options.Conventions.AllowAnonymousToAreaPage("Admin", page);
+            options.Conventions.AuthorizeAreaFolder("Analytics", "/", AuthPolicies.AnalyticsAccess);
+            // Staff pages show personal data; keep them out of browser and proxy caches.
+            foreach (var area in new[] { "Admin", "Analytics" })
+            {
+                options.Conventions.AddAreaFolderApplicationModelConvention(area, "/", model =>
+                    model.Filters.Add(new ResponseCacheAttribute { NoStore = true, Location = ResponseCacheLocation.None }));
+            }
+        });
+        // Area folders are capitalised; URLs people type and share are not.
+        services.Configure<RouteOptions>(options => options.LowercaseUrls = true);
+        return services;
+    }
+
+    /// <summary>
+    /// <c>GET /api/admin/me</c> lets an integrator check which credential the API sees; the token
+    /// endpoints back the API-tokens page for scripts (the page itself uses <see cref="ApiTokenService"/>).
+    /// </summary>
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/admin/me", (ClaimsPrincipal user) => TypedResults.Ok(new AdminApiCaller(
+                user.Identity!.Name!,
+                user.Identity.AuthenticationType == ApiTokenAuthenticationHandler.SchemeName ? "bearer" : "session",
+                user.FindAll(ClaimTypes.Role).Select(c => c.Value).Order().ToList())))
+            .RequireAuthorization(AuthPolicies.AdminApi)
+            .WithTags("Admin");
+        app.MapGroup("/api/admin/api-tokens")
+            .RequireAuthorization(AuthPolicies.AdminApi)
+            .WithTags("Admin")
+            .MapApiTokenEndpoints();
+        return app;
+    }
+}
+
+public sealed record AdminApiCaller(string Name, string AuthenticatedBy, IReadOnlyList<string> Roles);

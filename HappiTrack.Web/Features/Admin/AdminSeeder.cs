@@ -1,0 +1,88 @@
+using HappiTrack.Web.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+
+namespace HappiTrack.Web.Features.Admin;
+
+/// <summary>
+/// Makes sure the roles exist and that there is a first admin, from <c>Admin:Email</c> /
+/// <c>Admin:Password</c>. Idempotent: an existing account keeps its password (the configured one is
+/// only the initial password) and is only put back into the Admin role.
+/// In Development without configuration it seeds <see cref="DevelopmentEmail"/> /
+/// <see cref="DevelopmentPassword"/> (documented in README.md); everywhere else it refuses to invent
+/// an account and logs how to configure one, while the storefront keeps running.
+/// </summary>
+public sealed class AdminSeeder(
+    IServiceProvider services,
+    IConfiguration configuration,
+    IHostEnvironment environment,
+    ILogger<AdminSeeder> logger) : IHostedService
+{
+    public const string DevelopmentEmail = "admin@happitrack.local";
+    public const string DevelopmentPassword = "happitrack-dev-admin";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+
+        foreach (var role in new[] { AuthPolicies.AdminRole, AuthPolicies.AnalystRole })
+        {
+            if (!await roles.RoleExistsAsync(role))
+                await roles.CreateAsync(new IdentityRole(role));
+        }
+
+        var email = configuration["Admin:Email"];
+        var password = configuration["Admin:Password"];
+        var configured = !string.IsNullOrWhiteSpace(email) && !string.IsNullOrEmpty(password);
+
+        if (!configured && (!string.IsNullOrWhiteSpace(email) || !string.IsNullOrEmpty(password)))
+        {
+            logger.LogError("Admin:Email and Admin:Password must be set together; no admin account was seeded.");
+            return;
+        }
+
+        if (!configured)
+        {
+            if (!environment.IsDevelopment())
+            {
+                if ((await users.GetUsersInRoleAsync(AuthPolicies.AdminRole)).Count == 0)
+                {
+                    logger.LogError(
+                        "No admin account exists and none is configured. Set Admin__Email and Admin__Password " +
+                        "(environment variables or user secrets) and restart; a default account is only seeded in Development.");
+                }
+                return;
+            }
+            email = DevelopmentEmail;
+            password = DevelopmentPassword;
+            logger.LogWarning(
+                "Development admin: sign in at {LoginPath} as {Email} with password {Password}. " +
+                "Set Admin:Email and Admin:Password to use your own account.",
+                IdentitySetup.LoginPath, DevelopmentEmail, DevelopmentPassword);
+        }
+
+        await EnsureAdminAsync(users, email!.Trim(), password!);
+    }
+
+    private async Task EnsureAdminAsync(UserManager<IdentityUser> users, string email, string password)
+    {
+        var user = await users.FindByEmailAsync(email);
+        if (user is null)
+        {
+            user = new IdentityUser { UserName = email, Email = email, EmailConfirmed = true };
+            var created = await users.CreateAsync(user, password);
+            if (!created.Succeeded)
+            {
+                logger.LogError("Could not create the admin account {Email}: {Errors}",
+                    EmailMask.Mask(email), string.Join(" ", created.Errors.Select(e => e.Description)));
+                return;
+            }
+            logger.LogInformation("Seeded admin account {Email}", EmailMask.Mask(email));
+        }
+        if (!await users.IsInRoleAsync(user, AuthPolicies.AdminRole))
+            await users.AddToRoleAsync(user, AuthPolicies.AdminRole);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,114 @@
+using System.Buffers.Text;
+using System.Text.Json;
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Tokens;
+using HappiTrack.Web.Features.Tracking;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Features.Nudges;
+
+/// <summary>
+/// <c>GET /r/{code}</c>, the tracked link in every nudge. Like <c>?ht=</c> it proves who the
+/// browser belongs to (only the contact received it), so it links the visitor to the nudge's
+/// contact; it records the click, restores a rescued cart into this browser's cart (even a fresh
+/// one), remembers the offer for checkout and redirects. Unknown codes get the friendly 404 page.
+/// </summary>
+public static class NudgeLinks
+{
+    /// <summary>Carries the offer to checkout when the link lands on a product page first.</summary>
+    public const string OfferCookie = "ht_offer";
+
+    public static IEndpointRouteBuilder MapNudgeLinks(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/r/{code}", FollowAsync).ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<Results<RedirectHttpResult, NotFound>> FollowAsync(
+        string code, HttpContext http, AppDbContext db, TimeProvider clock, IBrainTrigger brain, CancellationToken ct)
+    {
+        if (code.Length != 22 || !Base64Url.IsValid(code)) return TypedResults.NotFound();
+        var nudge = await db.Set<Nudge>().Include(n => n.Token).FirstOrDefaultAsync(n => n.Code == code, ct);
+        if (nudge is null) return TypedResults.NotFound();
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var visitorId = http.GetOrIssueVisitorId();
+        await LinkVisitorAsync(db, visitorId, nudge.ContactId, now, ct);
+        nudge.ClickedAt ??= now;
+        if (nudge.Kind == NudgeKinds.CartRescue && nudge.CartSnapshot is not null)
+            await RestoreCartAsync(db, visitorId, nudge.CartSnapshot, now, ct);
+        await db.SaveChangesAsync(ct);
+        brain.Poke();
+
+        var liveToken = nudge.TokenValue is not null && nudge.Token is { RedeemedAt: null } token && token.ExpiresAt > now
+            ? nudge.TokenValue : null;
+        if (liveToken is not null)
+        {
+            http.Response.Cookies.Append(OfferCookie, liveToken, new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Lax,
+                Secure = http.Request.IsHttps,
+                Path = "/",
+                Expires = nudge.Token!.ExpiresAt,
+            });
+        }
+
+        if (nudge.Kind == NudgeKinds.InterestDiscount && nudge.ProductId is { } productId)
+        {
+            var slug = await db.Products.Where(p => p.Id == productId).Select(p => p.Slug).FirstOrDefaultAsync(ct);
+            if (slug is not null) return TypedResults.Redirect($"/product/{Uri.EscapeDataString(slug)}");
+        }
+        return TypedResults.Redirect(liveToken is null ? "/checkout" : $"/checkout?token={Uri.EscapeDataString(liveToken)}");
+    }
+
+    /// <summary>Ties this browser to the contact and back-fills its anonymous events, as a tracked link does.</summary>
+    private static async Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct)
+    {
+        var visitor = await db.Visitors.FirstOrDefaultAsync(v => v.Id == visitorId, ct);
+        if (visitor is null)
+        {
+            visitor = new Visitor { Id = visitorId, FirstSeenAt = now, LastSeenAt = now };
+            db.Visitors.Add(visitor);
+        }
+        visitor.LastSeenAt = now;
+        if (visitor.ContactId != contactId)
+        {
+            visitor.ContactId = contactId;
+            visitor.LinkedAt = now;
+        }
+        await db.Events.Where(e => e.VisitorId == visitorId && e.ContactId == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.ContactId, contactId), ct);
+    }
+
+    /// <summary>Restores each saved line, keeping a larger quantity the shopper already has.</summary>
+    private static async Task RestoreCartAsync(AppDbContext db, string visitorId, string snapshotJson, DateTime now, CancellationToken ct)
+    {
+        var snapshot = JsonSerializer.Deserialize<List<CartSnapshotLine>>(snapshotJson) ?? [];
+        var cart = await db.Carts.Include(c => c.Lines).FirstOrDefaultAsync(c => c.VisitorId == visitorId, ct);
+        if (cart is null)
+        {
+            cart = new ShoppingCart(visitorId, now);
+            db.Carts.Add(cart);
+        }
+        var ids = snapshot.Select(l => l.ProductId).ToList();
+        var existing = await db.Products.Where(p => ids.Contains(p.Id)).Select(p => p.Id).ToListAsync(ct);
+        foreach (var line in snapshot.Where(l => existing.Contains(l.ProductId)))
+        {
+            var current = cart.Lines.FirstOrDefault(l => l.ProductId == line.ProductId);
+            var quantity = Math.Clamp(line.Quantity, 1, ShoppingCart.MaxQuantity);
+            try
+            {
+                if (current is null) cart.Add(line.ProductId, quantity, now);
+                else if (current.Quantity < quantity) cart.SetQuantity(line.ProductId, quantity, now);
+            }
+            catch (CartRuleException)
+            {
+                break; // the shopper's own cart is already full; what fits was restored
+            }
+        }
+    }
+}

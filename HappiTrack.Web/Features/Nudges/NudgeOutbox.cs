@@ -1,0 +1,111 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Rules;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Features.Nudges;
+
+/// <summary>What a rule wants to say; built only once the guards allow an offer.</summary>
+public sealed record NudgeContent(string Message, int? TokenId = null, string? TokenValue = null)
+{
+    /// <summary>A token added in the same unit of work; its id is assigned on save, so the nudge links to the entity.</summary>
+    public Tokens.DiscountToken? Token { get; init; }
+}
+
+public sealed record NudgeRequest(
+    string Kind,
+    string DedupKey,
+    DateTime? ExpiresAt,
+    /// <summary>Given the tracked link and whether to make a real offer (false when suppressed, so no token is issued).</summary>
+    Func<string, bool, NudgeContent> Compose,
+    Action<Nudge>? Configure = null);
+
+/// <summary>
+/// Writes nudges into the outbox through the caller's DbContext, so the row commits with the
+/// caller's change. The guards decide at write time whether it is queued, deferred or suppressed.
+/// Callers poke <see cref="IOutboxTrigger"/> after their commit, so the dispatcher never races it.
+/// </summary>
+public sealed class NudgeOutbox(ShopContext shop)
+{
+    /// <summary>The new nudge, or null when one with the same de-duplication key already exists.</summary>
+    public async Task<Nudge?> WriteAsync(AppDbContext db, Contact contact, NudgeRequest request, RuleSettings settings, DateTime now, CancellationToken ct = default)
+    {
+        if (db.Set<Nudge>().Local.Any(n => n.DedupKey == request.DedupKey)
+            || await db.Set<Nudge>().AnyAsync(n => n.DedupKey == request.DedupKey, ct))
+            return null;
+
+        var recent = await RecentSendsAsync(db, contact.Id, excludeNudgeId: null, includePending: true, now, settings.Guards, ct);
+        var decision = NudgeGuards.Decide(new GuardInput(contact.OptedIn, contact.OptedOut, recent, request.ExpiresAt), now, settings.Guards, shop.TimeZone);
+
+        var code = NewCode();
+        var link = shop.NudgeLink(code);
+        var content = request.Compose(link, decision.Verdict != GuardVerdict.Suppress);
+        var nudge = new Nudge
+        {
+            ContactId = contact.Id,
+            Kind = request.Kind,
+            DedupKey = request.DedupKey,
+            Code = code,
+            Link = link,
+            Message = content.Message,
+            TokenId = content.TokenId,
+            Token = content.Token,
+            TokenValue = content.TokenValue,
+            CreatedAt = now,
+            ExpiresAt = request.ExpiresAt,
+            Status = decision.Verdict switch
+            {
+                GuardVerdict.Send => NudgeStatuses.Queued,
+                GuardVerdict.Defer => NudgeStatuses.Deferred,
+                _ => NudgeStatuses.Suppressed,
+            },
+            SendAfter = decision.Until ?? now,
+            Reason = decision.Reason,
+        };
+        request.Configure?.Invoke(nudge);
+        db.Add(nudge);
+        return nudge;
+    }
+
+    /// <summary>
+    /// When the contact's other marketing nudges went or will go out. At write time pending ones
+    /// count (so a second nudge is deferred behind the first); at dispatch only sent or in-flight
+    /// ones do, so two queued nudges can never block each other.
+    /// </summary>
+    public static async Task<IReadOnlyList<DateTime>> RecentSendsAsync(
+        AppDbContext db, int contactId, int? excludeNudgeId, bool includePending, DateTime now, GuardSettings guards, CancellationToken ct)
+    {
+        var since = now - TimeSpan.FromHours(guards.WindowHours);
+        var sent = await db.Set<Nudge>().AsNoTracking()
+            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && n.SentAt != null && n.SentAt > since)
+            .Select(n => n.SentAt!.Value).ToListAsync(ct);
+        var pendingStatuses = includePending ? new[] { NudgeStatuses.Queued, NudgeStatuses.Deferred, NudgeStatuses.Failed, NudgeStatuses.Sending } : [NudgeStatuses.Sending];
+        var pending = await db.Set<Nudge>().AsNoTracking()
+            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && pendingStatuses.Contains(n.Status))
+            .Select(n => n.SendAfter).ToListAsync(ct);
+        var local = includePending
+            ? db.Set<Nudge>().Local.Where(n => n.ContactId == contactId && n.Id == 0 && pendingStatuses.Contains(n.Status)).Select(n => n.SendAfter)
+            : [];
+        return [.. sent, .. pending, .. local];
+    }
+
+    /// <summary>
+    /// Stop-on-purchase: cancels the cart-rescue nudges not yet sent for this cart. Call it in the
+    /// checkout transaction; the dispatcher also re-checks for an order before sending.
+    /// </summary>
+    public static Task<int> CancelCartRescuesAsync(AppDbContext db, int cartId, CancellationToken ct = default) =>
+        db.Set<Nudge>()
+            .Where(n => n.CartId == cartId && n.Kind == NudgeKinds.CartRescue && NudgeStatuses.Pending.Contains(n.Status))
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Cancelled).SetProperty(n => n.Reason, "checked_out"), ct);
+
+    public static string NewCode() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+
+    public static string Render(string template, IReadOnlyDictionary<string, string> values)
+    {
+        var text = template;
+        foreach (var (key, value) in values) text = text.Replace("{" + key + "}", value, StringComparison.Ordinal);
+        return text;
+    }
+}

@@ -1,0 +1,149 @@
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Rules;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Features.Nudges;
+
+/// <summary>
+/// The <c>outbox:dispatch</c> job: claims due nudges one by one with a conditional UPDATE (so two
+/// processors or instances never send the same nudge), re-applies the guards, dispatches, and
+/// records the outcome. All state is in the nudge rows; a crash mid-send leaves a lease that
+/// expires, after which the nudge is retried.
+/// </summary>
+public sealed class OutboxProcessor(
+    AppDbContext db,
+    INudgeDispatcher dispatcher,
+    RuleSettingsService settingsService,
+    ShopContext shop,
+    TimeProvider clock,
+    ILogger<OutboxProcessor> logger)
+{
+    public const int BatchSize = 50;
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    /// <returns>How many nudges were sent.</returns>
+    public async Task<int> RunAsync(CancellationToken ct = default)
+    {
+        var sent = 0;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var due = await db.Set<Nudge>().AsNoTracking()
+            .Where(n => ((n.Status == NudgeStatuses.Queued || n.Status == NudgeStatuses.Deferred || n.Status == NudgeStatuses.Failed) && n.SendAfter <= now)
+                || (n.Status == NudgeStatuses.Sending && n.LeaseUntil < now))
+            .OrderBy(n => n.SendAfter).ThenBy(n => n.Id)
+            .Select(n => new { n.Id, n.Status, n.LeaseUntil })
+            .Take(BatchSize)
+            .ToListAsync(ct);
+
+        foreach (var candidate in due)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (!await ClaimAsync(candidate.Id, candidate.Status, candidate.LeaseUntil, ct)) continue;
+            if (await ProcessClaimedAsync(candidate.Id, ct)) sent++;
+        }
+        return sent;
+    }
+
+    private async Task<bool> ClaimAsync(int id, string status, DateTime? lease, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var affected = await db.Set<Nudge>()
+            .Where(n => n.Id == id && n.Status == status && n.LeaseUntil == lease)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(n => n.Status, NudgeStatuses.Sending)
+                .SetProperty(n => n.LeaseUntil, now + Lease)
+                .SetProperty(n => n.Attempts, n => n.Attempts + 1), ct);
+        return affected == 1;
+    }
+
+    private async Task<bool> ProcessClaimedAsync(int id, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        var nudge = await db.Set<Nudge>().Include(n => n.Contact).Include(n => n.Token).FirstAsync(n => n.Id == id, ct);
+        var settings = await settingsService.GetAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        if (nudge.Kind == NudgeKinds.CartRescue && await CartCheckedOutAsync(nudge, ct))
+        {
+            Release(nudge, NudgeStatuses.Cancelled, "checked_out");
+            await db.SaveChangesAsync(ct);
+            return false;
+        }
+
+        var recent = await NudgeOutbox.RecentSendsAsync(db, nudge.ContactId, nudge.Id, includePending: false, now, settings.Guards, ct);
+        var decision = NudgeGuards.Decide(new GuardInput(nudge.Contact.OptedIn, nudge.Contact.OptedOut, recent, nudge.ExpiresAt), now, settings.Guards, shop.TimeZone);
+        if (decision.Verdict == GuardVerdict.Suppress)
+        {
+            Release(nudge, NudgeStatuses.Suppressed, decision.Reason);
+            logger.LogInformation("Nudge {NudgeId} suppressed at dispatch: {Reason}", nudge.Id, decision.Reason);
+            await db.SaveChangesAsync(ct);
+            return false;
+        }
+        if (decision.Verdict == GuardVerdict.Defer)
+        {
+            Release(nudge, NudgeStatuses.Deferred, decision.Reason);
+            nudge.SendAfter = decision.Until!.Value;
+            logger.LogInformation("Nudge {NudgeId} deferred to {SendAfter:o}: {Reason}", nudge.Id, nudge.SendAfter, decision.Reason);
+            await db.SaveChangesAsync(ct);
+            return false;
+        }
+
+        DispatchResult result;
+        try
+        {
+            result = await dispatcher.SendAsync(
+                new OutgoingMessage(nudge.Id, nudge.Kind, nudge.Contact.Phone, nudge.Contact.Name, nudge.Message, nudge.Link), ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            result = DispatchResult.Fail(e.GetType().Name + ": " + e.Message);
+        }
+
+        now = clock.GetUtcNow().UtcDateTime;
+        nudge.LeaseUntil = null;
+        if (result.Succeeded)
+        {
+            nudge.Status = NudgeStatuses.Sent;
+            nudge.SentAt = now;
+            nudge.LastError = null;
+            // An offer is valid for its period from when the contact receives it, not from when a guard held it back.
+            if (nudge.Token is { RedeemedAt: null } token && now > nudge.CreatedAt) token.ExpiresAt += now - nudge.CreatedAt;
+        }
+        else
+        {
+            nudge.LastError = Truncate(result.Error, 1000);
+            if (nudge.Attempts >= settings.Dispatch.MaxAttempts)
+            {
+                nudge.Status = NudgeStatuses.Dead;
+                logger.LogWarning("Nudge {NudgeId} is dead after {Attempts} attempts: {Error}", nudge.Id, nudge.Attempts, nudge.LastError);
+            }
+            else
+            {
+                nudge.Status = NudgeStatuses.Failed;
+                nudge.SendAfter = now + Backoff(nudge.Attempts, settings.Dispatch);
+            }
+        }
+        await db.SaveChangesAsync(ct);
+        return result.Succeeded;
+    }
+
+    /// <summary>Exponential: base, 2·base, 4·base... capped at a day.</summary>
+    public static TimeSpan Backoff(int attempts, DispatchSettings settings) =>
+        TimeSpan.FromSeconds(Math.Min(86_400, settings.BaseBackoffSeconds * Math.Pow(2, Math.Max(0, attempts - 1))));
+
+    /// <summary>A guard decision is not a delivery attempt, so the claim's attempt is given back.</summary>
+    private static void Release(Nudge nudge, string status, string? reason)
+    {
+        nudge.Status = status;
+        nudge.Reason = reason;
+        nudge.LeaseUntil = null;
+        nudge.Attempts = Math.Max(0, nudge.Attempts - 1);
+    }
+
+    /// <summary>Stop-on-purchase, re-checked here in case the checkout's own cancel did not run.</summary>
+    private Task<bool> CartCheckedOutAsync(Nudge nudge, CancellationToken ct) =>
+        db.Set<Order>().AnyAsync(o => o.PlacedAt >= nudge.CreatedAt
+            && (o.VisitorId == nudge.CartVisitorId || o.ContactId == nudge.ContactId), ct);
+
+    private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace HappiTrack.Web.Features.Nudges;
+
+/// <summary>
+/// The shop's time zone (for quiet hours) and the public base URL of links in messages. Links are
+/// built from <c>Shop:PublicBaseUrl</c>, else from the server's own listening address, never from a
+/// request's Host header, which a sender controls.
+/// </summary>
+public sealed class ShopContext(IConfiguration configuration, IServer server)
+{
+    public TimeZoneInfo TimeZone { get; } = ResolveZone(configuration["Shop:TimeZone"]);
+
+    public string BaseUrl
+    {
+        get
+        {
+            var configured = configuration["Shop:PublicBaseUrl"];
+            if (!string.IsNullOrWhiteSpace(configured)) return configured.TrimEnd('/');
+            var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+            if (address is null) return "http://localhost";
+            return address.Replace("://[::]", "://localhost").Replace("://0.0.0.0", "://localhost").Replace("://+", "://localhost").TrimEnd('/');
+        }
+    }
+
+    public string NudgeLink(string code) => $"{BaseUrl}/r/{code}";
+
+    public static TimeZoneInfo ResolveZone(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id)) return TimeZoneInfo.Utc;
+        // Fails start-up on a typo rather than silently sending at the wrong hours.
+        return TimeZoneInfo.FindSystemTimeZoneById(id);
+    }
+}

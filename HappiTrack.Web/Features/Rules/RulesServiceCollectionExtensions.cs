@@ -1,0 +1,26 @@
+namespace HappiTrack.Web.Features.Rules;
+
+public static class RulesServiceCollectionExtensions
+{
+    public static IServiceCollection AddRules(this IServiceCollection services)
+    {
+        services.AddScoped<RuleSettingsService>();
+        services.AddScoped<RuleActions>();
+        services.AddScoped<EventProjector>();
+        services.AddScoped<CartAbandonmentJob>();
+        services.AddHostedService<RuleSettingsSeeder>();
+        return services;
+    }
+}
+
+/// <summary>Copies the <c>Rules</c> configuration into the database on the first start (after migrations).</summary>
+internal sealed class RuleSettingsSeeder(IServiceScopeFactory scopes) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<RuleSettingsService>().SeedAsync(ct);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}

@@ -1,0 +1,124 @@
+using Hangfire;
+using Hangfire.InMemory;
+using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Tokens;
+
+namespace HappiTrack.Web.Infrastructure;
+
+/// <summary>
+/// Hangfire only triggers work: every job reads and writes the application database and is
+/// idempotent, so its in-memory storage can be lost on restart without losing anything.
+/// </summary>
+public static class HangfireSetup
+{
+    public const string ProjectEventsJobId = "brain:project-events";
+    public const string CartAbandonmentJobId = "brain:cart-abandonment";
+    public const string OutboxDispatchJobId = "outbox:dispatch";
+    public const string TokensExpireJobId = "tokens:expire";
+
+    public static IServiceCollection AddBackgroundJobs(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        var options = JobsOptions.From(configuration, environment);
+        services.AddSingleton(options);
+        // Registered before AddHangfire so this app's clients and server use it instead of the
+        // process-wide JobStorage.Current (several apps in one test process must not share one).
+        services.AddSingleton<JobStorage>(_ => new InMemoryStorage());
+        services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
+        if (options.RunServer)
+        {
+            services.AddHangfireServer(server =>
+            {
+                // Seconds-level crons need the scheduler to look more often than its 15 s default.
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+                server.WorkerCount = Math.Max(2, Environment.ProcessorCount);
+            });
+        }
+        services.AddSingleton<HangfireTriggers>();
+        services.AddSingleton<IBrainTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
+        services.AddSingleton<IOutboxTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
+        services.AddScoped<BrainJobs>();
+        return services;
+    }
+
+    /// <summary>Registers (or updates) the recurring jobs under their constant ids.</summary>
+    public static WebApplication UseBackgroundJobs(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<JobsOptions>();
+        var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
+        var utc = new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc };
+        recurring.AddOrUpdate<BrainJobs>(ProjectEventsJobId, j => j.ProjectEvents(CancellationToken.None), options.ProjectEventsCron, utc);
+        recurring.AddOrUpdate<BrainJobs>(CartAbandonmentJobId, j => j.EvaluateAbandonedCarts(CancellationToken.None), options.CartAbandonmentCron, utc);
+        recurring.AddOrUpdate<BrainJobs>(OutboxDispatchJobId, j => j.DispatchOutbox(CancellationToken.None), options.OutboxCron, utc);
+        recurring.AddOrUpdate<BrainJobs>(TokensExpireJobId, j => j.ExpireTokens(CancellationToken.None), options.TokensExpireCron, utc);
+        return app;
+    }
+}
+
+/// <summary>
+/// <c>Jobs:RunServer</c> (default true; false in the Testing environment, where tests call the job
+/// classes directly with a fake clock) and the cron of each recurring job (<c>Jobs:Cron:*</c>, six
+/// fields = with seconds).
+/// </summary>
+public sealed record JobsOptions(bool RunServer, string ProjectEventsCron, string CartAbandonmentCron, string OutboxCron, string TokensExpireCron)
+{
+    public static JobsOptions From(IConfiguration configuration, IHostEnvironment environment) => new(
+        configuration.GetValue("Jobs:RunServer", !environment.IsEnvironment("Testing")),
+        configuration["Jobs:Cron:ProjectEvents"] ?? "*/5 * * * * *",
+        configuration["Jobs:Cron:CartAbandonment"] ?? "*/30 * * * * *",
+        configuration["Jobs:Cron:Outbox"] ?? "*/5 * * * * *",
+        configuration["Jobs:Cron:TokensExpire"] ?? "0 */5 * * * *");
+}
+
+/// <summary>The job entry points Hangfire calls; each resolves its worker from the job's DI scope.</summary>
+public sealed class BrainJobs(IServiceProvider services, HangfireTriggers triggers)
+{
+    [AutomaticRetry(Attempts = 0)]
+    public Task ProjectEvents(CancellationToken ct)
+    {
+        triggers.ProjectionStarted();
+        return services.GetRequiredService<EventProjector>().RunAsync(ct);
+    }
+
+    [AutomaticRetry(Attempts = 0)]
+    public Task EvaluateAbandonedCarts(CancellationToken ct) => services.GetRequiredService<CartAbandonmentJob>().RunAsync(ct);
+
+    [AutomaticRetry(Attempts = 0)]
+    public Task DispatchOutbox(CancellationToken ct)
+    {
+        triggers.DispatchStarted();
+        return services.GetRequiredService<OutboxProcessor>().RunAsync(ct);
+    }
+
+    [AutomaticRetry(Attempts = 0)]
+    public Task ExpireTokens(CancellationToken ct) => services.GetRequiredService<TokensExpireJob>().RunAsync(ct);
+}
+
+/// <summary>
+/// Immediate enqueue on write, at most one pending run per job: a flag is set when a run is
+/// enqueued and cleared when it starts, so a burst of pokes costs one job. Missed pokes are
+/// harmless; the recurring job runs anyway.
+/// </summary>
+public sealed class HangfireTriggers(IBackgroundJobClient jobs, JobsOptions options) : IBrainTrigger, IOutboxTrigger
+{
+    private int _projectionPending;
+    private int _dispatchPending;
+
+    public void Poke()
+    {
+        if (!options.RunServer || Interlocked.Exchange(ref _projectionPending, 1) == 1) return;
+        jobs.Enqueue<BrainJobs>(j => j.ProjectEvents(CancellationToken.None));
+    }
+
+    public void NudgeWritten()
+    {
+        if (!options.RunServer || Interlocked.Exchange(ref _dispatchPending, 1) == 1) return;
+        jobs.Enqueue<BrainJobs>(j => j.DispatchOutbox(CancellationToken.None));
+    }
+
+    internal void ProjectionStarted() => Interlocked.Exchange(ref _projectionPending, 0);
+    internal void DispatchStarted() => Interlocked.Exchange(ref _dispatchPending, 0);
+}
