@@ -1,5 +1,6 @@
 using HappiTrack.E2E.Infrastructure;
 using HappiTrack.Web.Features.Analytics;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
@@ -8,14 +9,18 @@ namespace HappiTrack.E2E;
 /// <summary>The browser, app server and a generated shop history for the analytics dashboard.</summary>
 public sealed class AnalyticsFixture : IAsyncLifetime
 {
-    public const string ApiToken = "e2e-analytics-token";
+    public const string Email = "analyst@example.com";
+    public const string Password = "analyst horse battery";
     public BrowserFixture Browser { get; } = new();
 
     public async Task InitializeAsync()
     {
-        Browser.App.Settings["Admin:ApiToken"] = ApiToken;
         await Browser.InitializeAsync();
         await using var scope = Browser.App.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+        var analyst = new IdentityUser { UserName = Email, Email = Email, EmailConfirmed = true };
+        Assert.True((await users.CreateAsync(analyst, Password)).Succeeded);
+        Assert.True((await users.AddToRoleAsync(analyst, "Analyst")).Succeeded);
         await scope.ServiceProvider.GetRequiredService<DemoDataGenerator>().RunAsync(
             new DemoDataOptions(Events: 3000, Visitors: 250, Contacts: 30, Orders: 30, Days: 40, Seed: 3), TextWriter.Null);
     }
@@ -31,9 +36,13 @@ public sealed class AnalyticsTests(AnalyticsFixture fixture) : IClassFixture<Ana
         {
             BaseURL = fixture.Browser.App.BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            ExtraHTTPHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + AnalyticsFixture.ApiToken },
         });
         var page = await context.NewPageAsync();
+        await page.GotoAsync("/analytics?preset=30d");
+        await page.GetByLabel("Email").FillAsync(AnalyticsFixture.Email);
+        await page.GetByLabel("Password").FillAsync(AnalyticsFixture.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/analytics?preset=30d");
         page.Console += (_, message) => { if (message.Type == "error") problems.Add($"console: {message.Text} ({message.Location})"); };
         page.PageError += (_, error) => problems.Add($"page error: {error}");
         return page;
@@ -56,7 +65,7 @@ public sealed class AnalyticsTests(AnalyticsFixture fixture) : IClassFixture<Ana
 
         await page.GotoAsync("/analytics?preset=30d");
         var canvases = await page.Locator("canvas").EvaluateAllAsync<string[]>("cs => cs.map(c => c.id)");
-        Assert.Equal(["chart-funnel", "chart-abandonment", "chart-cart-outcomes", "chart-tag-trends", "chart-top-products", "chart-heatmap"], canvases);
+        Assert.Equal(["chart-funnel", "chart-abandonment", "chart-cart-outcomes", "chart-tag-trends", "chart-top-products", "chart-nudges", "chart-heatmap"], canvases);
         await page.WaitForFunctionAsync($"({BlankCanvases})().length === 0", null, new() { Timeout = 10_000 });
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "analytics-30d.png"), FullPage = true });
 

@@ -148,6 +148,15 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
         Assert.True(csv.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Redirect, csv.StatusCode.ToString());
     }
 
+    [Fact]
+    public void The_rollup_refresh_is_a_recurring_job_with_a_constant_id()
+    {
+        using var connection = _factory.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection();
+        var job = Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection).Single(j => j.Id == RollupService.RecurringJobId);
+        Assert.Equal(typeof(AnalyticsJobs), job.Job.Type);
+        Assert.Equal(nameof(AnalyticsJobs.RefreshRollups), job.Job.Method.Name);
+    }
+
     /// <summary>RFC 4180 reader for the test: quoted cells, doubled quotes, CRLF rows.</summary>
     internal static List<List<string>> ParseCsv(string text)
     {

@@ -50,6 +50,7 @@ public sealed class RollupAgreementTests : IAsyncLifetime
         {
             var d = await scope.ServiceProvider.GetRequiredService<AnalyticsDashboard>().BuildAsync(range, AnalyticsSource.Raw);
             Assert.True(d.Kpis.Visitors > 0);
+            if (range.Days >= 7) Assert.Contains(d.Table("nudges").Rows, r => r[0] == "All nudges" && r[1] != "0");
         }
         await AssertAgreeAsync(range);
     }

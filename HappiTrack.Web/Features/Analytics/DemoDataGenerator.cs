@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
 
@@ -80,7 +81,8 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
             {
                 if (!o.Reset) throw new InvalidOperationException("The database already has events; pass --reset to replace the demo history.");
                 log.WriteLine("Deleting the existing history...");
-                foreach (var table in new[] { "AnalyticsVisitorDays", "AnalyticsProductDays", "AnalyticsHeatmapDays", "AnalyticsRollupState", "Events", "OrderLine", "Orders", "CartLines", "Carts", "Visitors", "Contacts" })
+                foreach (var table in new[] { "AnalyticsVisitorDays", "AnalyticsProductDays", "AnalyticsHeatmapDays", "AnalyticsRollupState", "Events", "OrderLine", "Orders",
+                             db.Model.FindEntityType(typeof(Nudge))!.GetTableName()!, "CartLines", "Carts", "Visitors", "Contacts" })
                     await ExecAsync(conn, $"DELETE FROM \"{table}\"", ct);
             }
 
@@ -218,7 +220,8 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 await using var reader = await cmd.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct)) contactIds[reader.GetString(0)] = reader.GetInt32(1);
             }
-            await WriteOrdersAsync(conn, orders, contactIds, rng, ct);
+            var attributed = await WriteNudgesAsync(conn, orders, contactIds, rng, now, ct);
+            await WriteOrdersAsync(conn, orders, contactIds, attributed, rng, ct);
             log.WriteLine($"Contacts, visitors and orders written at {total.Elapsed.TotalSeconds:0.0} s");
             events.Sort((a, b) => a.At.CompareTo(b.At));
             await WriteEventsAsync(conn, events, contactIds, log, total, ct);
@@ -269,20 +272,67 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         await tx.CommitAsync(ct);
     }
 
+    /// <summary>
+    /// Nudges with realistic outcomes: about a third of contacts' orders follow a clicked nudge (and are
+    /// attributed to it); many more nudges are sent without effect, deferred, suppressed or cancelled.
+    /// Returns the nudge each order is attributed to, by order index.
+    /// </summary>
+    private async Task<Dictionary<int, int>> WriteNudgesAsync(DbConnection conn, List<(VisitorPlan Visitor, DateTime At, List<(Item Item, int Qty)> Lines)> orders,
+        Dictionary<string, int> contactIds, Random rng, DateTime now, CancellationToken ct)
+    {
+        var table = db.Model.FindEntityType(typeof(Nudge))!.GetTableName()!;
+        var attributed = new Dictionary<int, int>();
+        if (contactIds.Count == 0) return attributed;
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var nextId = await ScalarAsync(conn, $"SELECT COALESCE(MAX(\"Id\"), 0) FROM \"{table}\"", ct, tx) + 1;
+        string Kind(double roll) => roll < 0.5 ? NudgeKinds.CartRescue : roll < 0.85 ? NudgeKinds.InterestDiscount : roll < 0.95 ? NudgeKinds.Campaign : NudgeKinds.VipUpgrade;
+        await using (var insert = new BatchInsert(conn, tx, table,
+            ["Id", "ContactId", "Kind", "Status", "DedupKey", "Code", "Message", "Link", "CampaignId", "CreatedAt", "SendAfter", "SentAt", "ClickedAt", "Attempts"]))
+        {
+            async Task Add(int contact, string kind, string status, DateTime created, DateTime? clicked)
+            {
+                var code = NewId(rng)[..16];
+                DateTime? sent = status == NudgeStatuses.Sent ? created.AddMinutes(2) : null;
+                await insert.AddAsync(ct, nextId++, contact, kind, status, $"demo:{code}", code, "Hi! Something you liked is waiting for you.",
+                    $"http://localhost/r/{code}", kind == NudgeKinds.Campaign ? rng.Next(1, 6) : null, created, created, sent, clicked, sent is null ? 0 : 1);
+            }
+            for (var i = 0; i < orders.Count; i++)
+            {
+                var (v, at, _) = orders[i];
+                if (!contactIds.TryGetValue(v.Id, out var contact) || rng.NextDouble() >= 0.35) continue;
+                attributed[i] = (int)nextId;
+                await Add(contact, Kind(rng.NextDouble()), NudgeStatuses.Sent, at.AddHours(-rng.Next(2, 30)), at.AddMinutes(-10));
+            }
+            var contacts = contactIds.Values.Distinct().ToArray();
+            var earliest = orders.Count > 0 ? orders.Min(o => o.At) : now.AddDays(-30);
+            for (var i = 0; i < contacts.Length * 0.6; i++)
+            {
+                var created = earliest.AddTicks((long)(rng.NextDouble() * (now - earliest).Ticks));
+                var roll = rng.NextDouble();
+                var status = roll < 0.65 ? NudgeStatuses.Sent : roll < 0.73 ? NudgeStatuses.Deferred : roll < 0.78 ? NudgeStatuses.Queued
+                    : roll < 0.9 ? NudgeStatuses.Suppressed : NudgeStatuses.Cancelled;
+                var clicked = status == NudgeStatuses.Sent && rng.NextDouble() < 0.2 ? created.AddHours(rng.Next(1, 20)) : (DateTime?)null;
+                await Add(contacts[rng.Next(contacts.Length)], Kind(rng.NextDouble()), status, created, clicked > now ? now : clicked);
+            }
+        }
+        await tx.CommitAsync(ct);
+        return attributed;
+    }
+
     private static async Task WriteOrdersAsync(DbConnection conn, List<(VisitorPlan Visitor, DateTime At, List<(Item Item, int Qty)> Lines)> orders,
-        Dictionary<string, int> contactIds, Random rng, CancellationToken ct)
+        Dictionary<string, int> contactIds, Dictionary<int, int> attributed, Random rng, CancellationToken ct)
     {
         await using var tx = await conn.BeginTransactionAsync(ct);
         var firstId = await ScalarAsync(conn, "SELECT COALESCE(MAX(\"Id\"), 0) FROM \"Orders\"", ct, tx) + 1;
         await using (var insert = new BatchInsert(conn, tx, "Orders",
-            ["Id", "PublicId", "VisitorId", "ContactId", "CustomerName", "Phone", "WhatsAppOptIn", "SubtotalCents", "DiscountCents", "TotalCents", "PlacedAt"]))
+            ["Id", "PublicId", "VisitorId", "ContactId", "CustomerName", "Phone", "WhatsAppOptIn", "SubtotalCents", "DiscountCents", "TotalCents", "PlacedAt", "AttributedNudgeId"]))
         {
             for (var i = 0; i < orders.Count; i++)
             {
                 var (v, at, lines) = orders[i];
                 var subtotal = lines.Sum(l => l.Item.PriceCents * l.Qty);
                 await insert.AddAsync(ct, firstId + i, NewId(rng), v.Id, contactIds.TryGetValue(v.Id, out var c) ? c : null,
-                    "Demo shopper", "+4915100000000", false, subtotal, 0L, subtotal, at);
+                    "Demo shopper", "+4915100000000", false, subtotal, 0L, subtotal, at, attributed.TryGetValue(i, out var n) ? n : null);
             }
         }
         await using (var insert = new BatchInsert(conn, tx, "OrderLine",
