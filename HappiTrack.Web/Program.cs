@@ -38,7 +38,7 @@ app.UseWebUi();
 app.MapTracking();
 app.MapCrm();
 app.MapRazorPages();
-app.MapAdminApi();
+app.MapAdmin();
 app.MapLegacyRedirects();
 app.MapScoring();
 app.MapNudges();

@@ -91,6 +91,7 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         Assert.Contains("/api/admin/api-tokens", paths);
         Assert.Contains("/api/admin/api-tokens/1", paths);
         Assert.Contains("/api/admin/me", paths);
+        Assert.Contains("/admin/jobs", paths);
     }
 
     [Fact]
