@@ -64,6 +64,7 @@ measure() { # $1 = label, $2 = query
   local cpu; cpu=$(awk -v a="$cpu_before" -v b="$(cpu_ms)" -v n="$N" 'BEGIN {printf "%.1f", (b - a) / n}')
   read -r tm tp < <(stats <"$OUT/t.txt")
   read -r fm fp < <(stats <"$OUT/f.txt")
+  echo "    last request Server-Timing: $(grep -i '^server-timing' "$OUT/h.txt" | cut -d' ' -f2- | tr -d '\r')"
   printf "%-22s page median %7s ms  p95 %7s ms | funnel query median %7s ms  p95 %7s ms | server CPU %7s ms/page\n" "$1" "$tm" "$tp" "$fm" "$fp" "$cpu"
 }
 
