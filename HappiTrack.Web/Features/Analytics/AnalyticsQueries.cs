@@ -54,10 +54,11 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
     {
         var (start, end) = calendar.UtcBounds(range);
         var orders = db.Orders.AsNoTracking().Where(o => o.PlacedAt >= start && o.PlacedAt < end);
-        var totals = await orders
+        // One group over the whole range; materialised as a list because a single aggregate row has no natural order.
+        var totals = (await orders
             .GroupBy(_ => 1)
             .Select(g => new { Orders = g.Count(), Revenue = g.Sum(o => o.TotalCents), Buyers = g.Select(o => o.VisitorId).Distinct().Count() })
-            .FirstOrDefaultAsync(ct);
+            .ToListAsync(ct)).SingleOrDefault();
         return totals is null ? new OrderTotals(0, 0, 0) : new OrderTotals(totals.Orders, totals.Buyers, totals.Revenue);
     }
 
@@ -199,12 +200,12 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
     {
         var (start, end) = calendar.UtcBounds(range);
         var contacts = await db.Contacts.AsNoTracking().CountAsync(c => c.OptedIn && !c.OptedOut && c.CreatedAt < end, ct);
-        var bought = await db.Orders.AsNoTracking()
+        var bought = (await db.Orders.AsNoTracking()
             .Where(o => o.PlacedAt >= start && o.PlacedAt < end && o.ContactId != null)
             .Join(db.Contacts.Where(c => c.OptedIn && !c.OptedOut), o => o.ContactId, c => c.Id, (o, c) => new { c.Id, o.TotalCents })
             .GroupBy(_ => 1)
             .Select(g => new { Buyers = g.Select(x => x.Id).Distinct().Count(), Cents = g.Sum(x => x.TotalCents) })
-            .FirstOrDefaultAsync(ct);
+            .ToListAsync(ct)).SingleOrDefault();
         return (contacts, bought?.Buyers ?? 0, bought?.Cents ?? 0);
     }
 }
