@@ -98,7 +98,8 @@ public sealed class CartTests(StorefrontFactory factory) : IClassFixture<Storefr
         var result = await browser.SubmitAsync(page, "form.add-form", new Dictionary<string, string?> { ["quantity"] = quantity });
 
         Assert.Equal(HttpStatusCode.BadRequest, result.Status);
-        Assert.Contains(CartService.QuantityMessage, result.One(".form-errors")!.TextContent);
+        Assert.Contains(CartService.QuantityMessage, result.One(".form-errors[role=alert]")!.TextContent);
+        Assert.Empty(result.All("[style]"));
         Assert.Equal("0", result.One("[data-cart-count]")!.TextContent);
     }
 
@@ -190,5 +191,27 @@ public sealed class CartTests(StorefrontFactory factory) : IClassFixture<Storefr
         var quantity = await factory.WithDbAsync(db => db.Carts.Where(c => c.VisitorId == visitorId).SelectMany(c => c.Lines).SumAsync(l => l.Quantity));
         Assert.Equal(8, quantity);
         Assert.Equal(8, await factory.WithDbAsync(db => db.Events.CountAsync(e => e.VisitorId == visitorId && e.Type == EventTypes.AddToCart)));
+    }
+
+    [Theory]
+    [InlineData("/cart", "productId=1&quantity=1")]
+    [InlineData("/cart?handler=Nope", "productId=1&quantity=1")]
+    [InlineData("/cart?handler=Add", "productId=abc&quantity=1e9")]
+    [InlineData("/cart?handler=Update", "productId=-1&quantity=5")]
+    [InlineData("/cart?handler=Remove", "productId=2147483648")]
+    [InlineData("/checkout", "Form.Name=%00%01&Form.Phone=%2B%2B%2B&Form.WhatsAppOptIn=maybe")]
+    [InlineData("/product/ps5-slim", "quantity=%F0%9F%98%80")]
+    [InlineData("/orders/abc", "x=1")]
+    [InlineData("/", "q=1")]
+    [InlineData("/Error?code=404", "x=1")]
+    public async Task Hostile_posts_get_an_answer_below_500(string url, string body)
+    {
+        var browser = new StorefrontBrowser(factory);
+        var page = await browser.GetAsync("/product/ps5-slim");
+        var token = page.One("form.add-form input[name=__RequestVerificationToken]")!.GetAttribute("value");
+
+        var response = await browser.PostRawAsync(url, body + "&__RequestVerificationToken=" + Uri.EscapeDataString(token!));
+
+        Assert.InRange((int)response.StatusCode, 200, 499);
     }
 }

@@ -31,6 +31,9 @@ public sealed class StorefrontBrowser
 
     public Task<HttpResponseMessage> GetRawAsync(string url) => _client.GetAsync(url);
 
+    public Task<HttpResponseMessage> PostRawAsync(string url, string urlEncodedBody) =>
+        _client.PostAsync(url, new StringContent(urlEncodedBody, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+
     public async Task<Page> GetAsync(string url)
     {
         var response = await _client.GetAsync(url);

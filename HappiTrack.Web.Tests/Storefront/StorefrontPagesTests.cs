@@ -179,6 +179,8 @@ public sealed class StorefrontPagesTests(StorefrontFactory factory) : IClassFixt
             Assert.NotNull(page.One("script[src^='/js/store.js'][defer]"));
             Assert.Empty(page.All("script:not([src])"));
             Assert.Empty(page.All("[onclick], [onload], [onsubmit], [onchange]"));
+            // The CSP allows styles from files only; an inline style attribute would be blocked and logged.
+            Assert.Empty(page.All("[style], style"));
         }
     }
 

@@ -4,7 +4,7 @@ public static class WebPipelineExtensions
 {
     public static IServiceCollection AddWebUi(this IServiceCollection services)
     {
-        services.AddRazorPages();
+        services.AddRazorPages(options => options.Conventions.ConfigureFilter(new UnmatchedHandlerFilter()));
         services.AddProblemDetails();
         services.AddSingleton(TimeProvider.System);
         services.AddHsts(options =>

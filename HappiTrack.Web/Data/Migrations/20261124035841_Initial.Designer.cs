@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace HappiTrack.Web.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261124033908_Initial")]
+    [Migration("20261124035841_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
