@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Hangfire;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -25,13 +26,32 @@ public static class AdminArea
             // Staff pages show personal data; keep them out of browser and proxy caches.
             foreach (var area in new[] { "Admin", "Analytics" })
             {
+                // [ResponseCache] only acts on MVC actions, not pages: a result filter does run for pages.
                 options.Conventions.AddAreaFolderApplicationModelConvention(area, "/", model =>
-                    model.Filters.Add(new ResponseCacheAttribute { NoStore = true, Location = ResponseCacheLocation.None }));
+                    model.Filters.Add(new NoStoreResultFilter()));
             }
         });
         // Area folders are capitalised; URLs people type and share are not.
         services.Configure<RouteOptions>(options => options.LowercaseUrls = true);
         return services;
+    }
+
+    public const string JobsDashboardPath = "/admin/jobs";
+
+    /// <summary>The admin API and Hangfire's dashboard, both for role Admin only.</summary>
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
+    {
+        app.MapAdminApi();
+        // Hangfire's own filter allows only local requests; authorisation is the AdminPages policy instead.
+        app.MapHangfireDashboard(JobsDashboardPath, new DashboardOptions
+            {
+                Authorization = [],
+                AppPath = "/admin",
+                DashboardTitle = "HappiTrack jobs",
+                DisplayStorageConnectionString = false,
+            })
+            .RequireAuthorization(AuthPolicies.AdminPages);
+        return app;
     }
 
     /// <summary>
@@ -55,3 +75,15 @@ public static class AdminArea
 }
 
 public sealed record AdminApiCaller(string Name, string AuthenticatedBy, IReadOnlyList<string> Roles);
+
+/// <summary>Marks a response as not storable by browsers or proxies.</summary>
+internal sealed class NoStoreResultFilter : Microsoft.AspNetCore.Mvc.Filters.IResultFilter
+{
+    public void OnResultExecuting(Microsoft.AspNetCore.Mvc.Filters.ResultExecutingContext context)
+    {
+        context.HttpContext.Response.Headers.CacheControl = "no-store";
+        context.HttpContext.Response.Headers.Pragma = "no-cache";
+    }
+
+    public void OnResultExecuted(Microsoft.AspNetCore.Mvc.Filters.ResultExecutedContext context) { }
+}
