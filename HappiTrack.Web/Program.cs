@@ -44,7 +44,6 @@ app.MapScoring();
 app.MapNudges();
 app.MapAnalytics();
 app.UseBackgroundJobs();
-app.MapJobsDashboard();
 
 app.Run();
 

@@ -92,6 +92,9 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         Assert.Contains("/api/admin/api-tokens/1", paths);
         Assert.Contains("/api/admin/me", paths);
         Assert.Contains("/admin/jobs", paths);
+        foreach (var crm in new[] { "/admin/contacts", "/admin/contacts/1", "/admin/links", "/admin/campaigns", "/admin/campaigns/1", "/admin/rules",
+                     "/admin/outbox", "/api/contacts", "/api/campaign/broadcast", "/api/campaign/logs" })
+            Assert.Contains(crm, paths);
     }
 
     [Fact]

@@ -1,31 +1,13 @@
-using Hangfire;
 using Hangfire.Dashboard;
 
 namespace HappiTrack.Web.Infrastructure;
 
 /// <summary>
-/// Hangfire's dashboard at <c>/admin/jobs</c>, for admins only. The endpoint carries the same
-/// <see cref="AuthPolicies.AdminPages"/> policy as the admin area (anonymous → login, Analyst → 403);
-/// <see cref="AdminOnlyDashboardFilter"/> repeats the check inside Hangfire, whose own default
-/// would let any local request in.
+/// Hangfire's dashboard at <c>/admin/jobs</c> (mapped by <c>AdminArea.MapAdmin</c>) is for admins
+/// only. Its endpoint carries the <see cref="AuthPolicies.AdminPages"/> policy (anonymous → login,
+/// Analyst → 403); this filter repeats the check inside Hangfire, so the dashboard stays closed even
+/// if it is ever mounted without the endpoint policy (Hangfire's default would let local requests in).
 /// </summary>
-public static class JobsDashboard
-{
-    public const string Path = "/admin/jobs";
-
-    public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder app)
-    {
-        app.MapHangfireDashboard(Path, new DashboardOptions
-        {
-            Authorization = [new AdminOnlyDashboardFilter()],
-            AppPath = "/admin",
-            DashboardTitle = "HappiTrack jobs",
-            DisplayStorageConnectionString = false,
-        }).RequireAuthorization(AuthPolicies.AdminPages);
-        return app;
-    }
-}
-
 public sealed class AdminOnlyDashboardFilter : IDashboardAuthorizationFilter
 {
     public bool Authorize(DashboardContext context)

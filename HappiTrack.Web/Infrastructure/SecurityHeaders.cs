@@ -11,7 +11,7 @@ public static class SecurityHeaders
         "connect-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'";
 
     /// <summary>
-    /// Hangfire's dashboard (<see cref="JobsDashboard"/>) renders style="..." attributes that the strict
+    /// Hangfire's dashboard (<c>/admin/jobs</c>) renders style="..." attributes that the strict
     /// policy would strip, breaking its layout; its scripts are files, so only styles are relaxed, and
     /// only under its path, which is admin-only.
     /// </summary>
@@ -31,7 +31,7 @@ public static class SecurityHeaders
                 var http = (HttpContext)state;
                 var headers = http.Response.Headers;
                 // The dashboard's branch moves its prefix into PathBase by the time the response starts.
-                headers.ContentSecurityPolicy = http.Request.PathBase.Add(http.Request.Path).StartsWithSegments(JobsDashboard.Path, StringComparison.OrdinalIgnoreCase)
+                headers.ContentSecurityPolicy = http.Request.PathBase.Add(http.Request.Path).StartsWithSegments(Features.Admin.AdminArea.JobsDashboardPath, StringComparison.OrdinalIgnoreCase)
                     ? JobsDashboardPolicy : ContentSecurityPolicy;
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";

@@ -42,10 +42,11 @@ public static class AdminArea
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
         app.MapAdminApi();
-        // Hangfire's own filter allows only local requests; authorisation is the AdminPages policy instead.
+        // Hangfire's own filter allows only local requests; authorisation is the AdminPages policy, and
+        // AdminOnlyDashboardFilter checks the Admin role again inside Hangfire.
         app.MapHangfireDashboard(JobsDashboardPath, new DashboardOptions
             {
-                Authorization = [],
+                Authorization = [new AdminOnlyDashboardFilter()],
                 AppPath = "/admin",
                 DashboardTitle = "HappiTrack jobs",
                 DisplayStorageConnectionString = false,
