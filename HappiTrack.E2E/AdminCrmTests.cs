@@ -1,0 +1,103 @@
+using System.Text.RegularExpressions;
+using HappiTrack.E2E.Infrastructure;
+using HappiTrack.Web.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace HappiTrack.E2E;
+
+/// <summary>
+/// The admin's day in Chromium against the real server (Hangfire running): generate a tracked link,
+/// watch the shopper who follows it appear in the live contacts table without reloading, send a
+/// campaign to a segment and follow it in the log.
+/// </summary>
+public sealed class AdminCrmTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    private const string Email = "crm.admin@example.com";
+    private const string Password = "a crm e2e admin password";
+
+    private async Task EnsureAdminAsync()
+    {
+        await using var scope = browser.App.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+        if (await users.FindByEmailAsync(Email) is not null) return;
+        var user = new IdentityUser { UserName = Email, Email = Email, EmailConfirmed = true };
+        Assert.True((await users.CreateAsync(user, Password)).Succeeded);
+        Assert.True((await users.AddToRoleAsync(user, AuthPolicies.AdminRole)).Succeeded);
+    }
+
+    private Task Shot(IPage page, string name) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, $"crm-{name}.png"), FullPage = true });
+
+    [Fact]
+    public async Task An_admin_links_a_shopper_sees_them_appear_live_and_sends_them_a_campaign()
+    {
+        await EnsureAdminAsync();
+        var admin = await browser.NewPageAsync();
+        var errors = new List<string>();
+        admin.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+        await admin.GotoAsync("/admin/login");
+        await admin.GetByLabel("Email").FillAsync(Email);
+        await admin.GetByLabel("Password").FillAsync(Password);
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await admin.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/admin");
+
+        // Link generator: a bad phone is explained, a good one gives a copyable tracked link.
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Links" }).ClickAsync();
+        await admin.GetByLabel("Phone").FillAsync("12345");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Create tracked link" }).ClickAsync();
+        await Assertions.Expect(admin.Locator("#link-errors")).ToContainTextAsync("not a valid phone number");
+        await admin.GetByLabel("Phone").FillAsync("+49 151 2345 6789");
+        await admin.GetByLabel("Name").FillAsync("Amina");
+        await admin.GetByLabel("The shopper agreed to WhatsApp messages").CheckAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Create tracked link" }).ClickAsync();
+        var trackedUrl = await admin.Locator("#tracked-url").InputValueAsync();
+        Assert.Matches(new Regex(@"/\?ht=[A-Za-z0-9_-]{22}$"), trackedUrl);
+        await Shot(admin, "1-link");
+
+        // The contacts table is open before the shopper does anything.
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Contacts" }).ClickAsync();
+        var row = admin.Locator("#contacts-table tbody tr", new() { HasText = "Amina" });
+        await Assertions.Expect(row.Locator("[data-field=score]")).ToHaveTextAsync("0");
+        var refreshedBefore = await admin.Locator("#contacts-table").GetAttributeAsync("data-refreshed");
+
+        var shopperContext = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = browser.App.BaseAddress.ToString(),
+            UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+        });
+        var shopper = await shopperContext.NewPageAsync();
+        await shopper.GotoAsync(new Uri(trackedUrl).PathAndQuery);
+        await shopper.Locator("section.hero [data-ht-specs='lenovo-loq-15']").HoverAsync();
+        await shopper.WaitForTimeoutAsync(3400);
+        await shopper.Locator("button[data-ht='featured_deal_add_to_cart']").ClickAsync();
+        await Assertions.Expect(shopper.Locator("[data-cart-count]").First).ToHaveTextAsync("1");
+
+        // Without a reload, the row gains a score and the most desired product.
+        await Assertions.Expect(row.Locator("[data-field=desired]")).ToHaveTextAsync("Lenovo LOQ 15 Gaming Laptop", new() { Timeout = 30_000 });
+        var score = double.Parse(await row.Locator("[data-field=score]").TextContentAsync() ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(score >= 50, $"score {score}");
+        await Assertions.Expect(row.Locator("[data-field=optin]")).ToHaveTextAsync("opted in");
+        Assert.NotEqual(refreshedBefore, await admin.Locator("#contacts-table").GetAttributeAsync("data-refreshed"));
+        await Shot(admin, "2-live-contact");
+
+        // A campaign to everyone with interest in gaming: preview, then send, then the log.
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Campaigns" }).ClickAsync();
+        await admin.Locator("#Name").FillAsync("Gaming week");
+        await admin.Locator("#Message").FillAsync("Hi {name}, the {product} is still here: {link}");
+        await admin.Locator("#Tag").SelectOptionAsync("gaming");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Preview reach" }).ClickAsync();
+        await Assertions.Expect(admin.Locator("#preview-matched")).ToHaveTextAsync("1");
+        await Shot(admin, "3-preview");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Send campaign" }).ClickAsync();
+        await admin.WaitForURLAsync(new Regex("/admin/campaigns/\\d+$"));
+        var logRow = admin.Locator("#campaign-log tbody tr", new() { HasText = "Amina" });
+        await Assertions.Expect(logRow).ToHaveCountAsync(1);
+        await Assertions.Expect(logRow.Locator(".badge")).ToHaveTextAsync(new Regex("queued|sent|deferred|suppressed"));
+        await Shot(admin, "4-log");
+
+        Assert.Empty(errors);
+        await shopperContext.CloseAsync();
+    }
+}
