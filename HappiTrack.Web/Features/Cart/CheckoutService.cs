@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,7 +26,7 @@ public static class CheckoutFields
     public const string DiscountToken = "DiscountToken";
 }
 
-public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
+public sealed class CheckoutService(AppDbContext db, TimeProvider clock, NudgeAttribution attribution)
 {
     public const int MaxNameLength = 100;
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
@@ -87,6 +88,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
             Lines = lines,
         };
         db.Orders.Add(order);
+        await attribution.AttributeAsync(order, ct);
 
         if (request.WhatsAppOptIn) await CreateOptedInContactIfNewAsync(phone, name, now, ct);
 
