@@ -13,7 +13,7 @@ public sealed record NudgeDto(
 /// <summary>
 /// One nudge's way from the outbox to a sale: queued → sent → delivered → read → clicked →
 /// converted, each with its time, and the furthest <see cref="Stage"/> reached in SPEC §6's words
-/// (queued, deferred, sent, delivered, read, clicked, converted, failed, suppressed, cancelled).
+/// (queued, deferred, sent, delivered, read, clicked, converted, failed, suppressed; a cancelled nudge counts as suppressed).
 /// Shared by <c>GET /api/nudges</c> and the campaign log: select <see cref="Of"/> in the final projection.
 /// </summary>
 public sealed record NudgeFunnel(
@@ -31,7 +31,12 @@ public sealed record NudgeFunnel(
         if (readAt is not null) return "read";
         if (deliveredAt is not null) return "delivered";
         if (deliveryStatus == DeliveryStatuses.Failed || status is NudgeStatuses.Failed or NudgeStatuses.Dead) return "failed";
-        return status == NudgeStatuses.Sending ? NudgeStatuses.Queued : status;
+        return status switch
+        {
+            NudgeStatuses.Sending => NudgeStatuses.Queued,
+            NudgeStatuses.Cancelled => NudgeStatuses.Suppressed,
+            _ => status,
+        };
     }
 }
 
