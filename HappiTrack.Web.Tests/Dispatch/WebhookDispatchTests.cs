@@ -4,6 +4,7 @@ using System.Text.Json;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Tests.Dispatch;
 
@@ -96,6 +97,29 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
 
         var again = await admin.PostAsync($"/api/nudges/{nudge.Id}/retry", null);
         Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_send_interrupted_by_a_crash_is_resent_after_the_lease_with_the_same_idempotency_key()
+    {
+        await using var app = new DispatchApp(DispatchModes.Webhook, _bot);
+        var contact = await app.ContactAsync("+4915112345604");
+        var nudge = await app.NudgeAsync(contact.Id);
+        Assert.Equal(1, await app.DispatchAsync());
+        // The process died after the bot got it but before the commit: the row is still claimed.
+        await app.WithDbAsync(db => db.Set<Nudge>().Where(n => n.Id == nudge.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(n => n.Status, NudgeStatuses.Sending).SetProperty(n => n.SentAt, (DateTime?)null)
+            .SetProperty(n => n.LeaseUntil, app.Now + OutboxProcessor.Lease)));
+
+        Assert.Equal(0, await app.DispatchAsync());
+        Assert.Single(_bot.Requests);
+        app.Clock.Advance(OutboxProcessor.Lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await app.DispatchAsync());
+
+        var requests = _bot.Requests.ToList();
+        Assert.Equal(2, requests.Count);
+        Assert.All(requests, r => Assert.Equal(nudge.Id.ToString(), r.Headers["Idempotency-Key"]));
+        Assert.Equal(requests[0].Body, requests[1].Body);
     }
 
     [Fact]

@@ -66,6 +66,9 @@ public sealed class WebhookNudgeDispatcher(HttpClient http, IOptions<DispatchOpt
 /// <remarks>
 /// The Cloud API has no idempotency key, so a resend after an unknown outcome could deliver twice:
 /// <see cref="ResendIsSafe"/> is false and such nudges are dead-lettered for an admin instead.
+/// Residual risk: an HTTP-level retry after a per-try timeout or a 5xx that Meta had in fact
+/// accepted sends a second copy. The window is one request long; a status for the first copy
+/// (matched by <c>biz_opaque_callback_data</c>) still settles the nudge as sent.
 /// </remarks>
 public sealed partial class WhatsAppCloudDispatcher(
     HttpClient http, IOptions<WhatsAppOptions> options, TimeProvider clock, ILogger<WhatsAppCloudDispatcher> logger) : INudgeDispatcher
