@@ -20,9 +20,8 @@ public class HangfireJobsTests
         var kit = new BrainKit(app);
 
         var ids = app.Services.GetRequiredService<JobStorage>().GetConnection().GetRecurringJobs().Select(j => j.Id).ToList();
-        Assert.Equal(
-            new[] { HangfireSetup.CartAbandonmentJobId, HangfireSetup.OutboxDispatchJobId, HangfireSetup.ProjectEventsJobId, HangfireSetup.TokensExpireJobId }.Order(),
-            ids.Order());
+        foreach (var id in new[] { HangfireSetup.CartAbandonmentJobId, HangfireSetup.OutboxDispatchJobId, HangfireSetup.ProjectEventsJobId, HangfireSetup.TokensExpireJobId })
+            Assert.Contains(id, ids);
 
         var contact = await kit.ContactAsync();
         var visitor = await kit.VisitorAsync(contact.Id);
