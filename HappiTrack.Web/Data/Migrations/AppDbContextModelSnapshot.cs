@@ -612,6 +612,9 @@ namespace HappiTrack.Web.Data.Migrations
                     b.Property<int>("ContactId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ConvertedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -620,7 +623,17 @@ namespace HappiTrack.Web.Data.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FailedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Kind")
@@ -648,9 +661,19 @@ namespace HappiTrack.Web.Data.Migrations
                     b.Property<int?>("ProductId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ProviderMessageId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReadAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Reason")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("RevenueCents")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("SendAfter")
                         .HasColumnType("TEXT");
@@ -680,7 +703,11 @@ namespace HappiTrack.Web.Data.Migrations
                     b.HasIndex("DedupKey")
                         .IsUnique();
 
+                    b.HasIndex("ProviderMessageId");
+
                     b.HasIndex("TokenId");
+
+                    b.HasIndex("ContactId", "ClickedAt");
 
                     b.HasIndex("ContactId", "CreatedAt");
 

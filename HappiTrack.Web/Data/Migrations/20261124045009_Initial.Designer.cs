@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace HappiTrack.Web.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261124044053_Initial")]
+    [Migration("20261124045009_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -615,6 +615,9 @@ namespace HappiTrack.Web.Data.Migrations
                     b.Property<int>("ContactId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ConvertedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -623,7 +626,17 @@ namespace HappiTrack.Web.Data.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FailedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Kind")
@@ -651,9 +664,19 @@ namespace HappiTrack.Web.Data.Migrations
                     b.Property<int?>("ProductId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ProviderMessageId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReadAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Reason")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("RevenueCents")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("SendAfter")
                         .HasColumnType("TEXT");
@@ -683,7 +706,11 @@ namespace HappiTrack.Web.Data.Migrations
                     b.HasIndex("DedupKey")
                         .IsUnique();
 
+                    b.HasIndex("ProviderMessageId");
+
                     b.HasIndex("TokenId");
+
+                    b.HasIndex("ContactId", "ClickedAt");
 
                     b.HasIndex("ContactId", "CreatedAt");
 

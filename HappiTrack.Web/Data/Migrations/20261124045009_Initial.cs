@@ -547,7 +547,14 @@ namespace HappiTrack.Web.Data.Migrations
                     Attempts = table.Column<int>(type: "INTEGER", nullable: false),
                     LastError = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
                     Reason = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
-                    LeaseUntil = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    LeaseUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ProviderMessageId = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    DeliveryStatus = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    DeliveredAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ReadAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    FailedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ConvertedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    RevenueCents = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -867,6 +874,11 @@ namespace HappiTrack.Web.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Nudge_ContactId_ClickedAt",
+                table: "Nudge",
+                columns: new[] { "ContactId", "ClickedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Nudge_ContactId_CreatedAt",
                 table: "Nudge",
                 columns: new[] { "ContactId", "CreatedAt" });
@@ -881,6 +893,11 @@ namespace HappiTrack.Web.Data.Migrations
                 table: "Nudge",
                 column: "DedupKey",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Nudge_ProviderMessageId",
+                table: "Nudge",
+                column: "ProviderMessageId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Nudge_Status_SendAfter",
