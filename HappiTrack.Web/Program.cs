@@ -1,5 +1,6 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Admin;
+using HappiTrack.Web.Features.Analytics;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Crm;
@@ -26,19 +27,22 @@ builder.Services.AddRules();
 builder.Services.AddTokens();
 builder.Services.AddNudges(builder.Configuration);
 builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
+builder.Services.AddAnalytics();
 
 var app = builder.Build();
 
 await app.Services.MigrateAndSeedAsync();
+if (await app.RunAnalyticsCommandAsync(args)) return;
 
 app.UseWebUi();
 app.MapTracking();
 app.MapCrm();
 app.MapRazorPages();
-app.MapAdminApi();
+app.MapAdmin();
 app.MapLegacyRedirects();
 app.MapScoring();
 app.MapNudges();
+app.MapAnalytics();
 app.UseBackgroundJobs();
 
 app.Run();

@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../HappiTrack.Web"
 dotnet tool restore >/dev/null
 rm -rf Data/Migrations
-dotnet ef migrations add Initial --context SqliteAppDbContext -o Data/Migrations/Sqlite
-dotnet ef migrations add Initial --context PostgresAppDbContext -o Data/Migrations/Postgres
+dotnet build -nologo -v q
+dotnet ef migrations add Initial --no-build --context SqliteAppDbContext -o Data/Migrations/Sqlite
+dotnet build -nologo -v q
+dotnet ef migrations add Initial --no-build --context PostgresAppDbContext -o Data/Migrations/Postgres

@@ -10,10 +10,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace HappiTrack.Web.Tests.Admin;
 
 /// <summary>
-/// Every route under /admin and /api, discovered from the app's own endpoint data, so a page or API
-/// added later is covered without anyone remembering to list it. Public routes must be named here.
-/// Route parameters get a dummy value ("1"; catch-alls nothing): an Admin may then see 200 or 404,
-/// never 401/403, since the point is who may reach the route, not what a given id holds.
+/// Every route under /admin, /analytics and /api, discovered from the app's own endpoint data, so a
+/// page or API added later is covered without anyone remembering to list it. Public routes must be
+/// named here. /admin and /api are for admins; /analytics and /api/analytics for admins and analysts.
+/// Route parameters get a dummy value ("1"; catch-alls nothing): an allowed user may then see 200 or
+/// 404, never 401/403, since the point is who may reach the route, not what a given id holds.
 /// </summary>
 public sealed partial class AdminRouteSweepTests : IAsyncLifetime
 {
@@ -49,23 +50,33 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();
 
-    private sealed record SweptRoute(string Path, string Method, bool IsApi, PageActionDescriptor? Page);
+    private enum Audience { Admins, Staff }
+
+    private sealed record SweptRoute(string Path, string Method, bool IsApi, Audience Audience, PageActionDescriptor? Page)
+    {
+        public bool HasParameters { get; init; }
+    }
+
+    private static bool IsUnder(string path, string prefix) =>
+        path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal);
 
     private IReadOnlyList<SweptRoute> DiscoverRoutes()
     {
         var routes = new List<SweptRoute>();
         foreach (var endpoint in _factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
         {
-            var path = "/" + RouteParameter().Replace(endpoint.RoutePattern.RawText ?? "", m => m.Value.Contains("**") || m.Value.Contains("*") ? "" : "1").Trim('/');
+            var template = endpoint.RoutePattern.RawText ?? "";
+            var path = "/" + RouteParameter().Replace(template, m => m.Value.Contains('*') ? "" : "1").Trim('/');
             path = path.ToLowerInvariant().TrimEnd('/');
-            var isApi = path.StartsWith("/api/", StringComparison.Ordinal);
-            var isAdmin = path == "/admin" || path.StartsWith("/admin/", StringComparison.Ordinal);
-            if (!isApi && !isAdmin) continue;
+            var isApi = IsUnder(path, "/api");
+            if (!isApi && !IsUnder(path, "/admin") && !IsUnder(path, "/analytics")) continue;
             if (PublicApiRoutes.Contains(path)) continue;
 
+            var audience = IsUnder(path, "/analytics") || IsUnder(path, "/api/analytics") ? Audience.Staff : Audience.Admins;
             var page = endpoint.Metadata.GetMetadata<PageActionDescriptor>();
             var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"];
-            foreach (var method in methods) routes.Add(new SweptRoute(path, method, isApi, page));
+            foreach (var method in methods)
+                routes.Add(new SweptRoute(path, method, isApi, audience, page) { HasParameters = template.Contains('{') });
         }
         return routes.DistinctBy(r => (r.Path, r.Method)).ToList();
     }
@@ -80,6 +91,7 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         Assert.Contains("/api/admin/api-tokens", paths);
         Assert.Contains("/api/admin/api-tokens/1", paths);
         Assert.Contains("/api/admin/me", paths);
+        Assert.Contains("/admin/jobs", paths);
     }
 
     [Fact]
@@ -113,7 +125,7 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         // Unsafe API calls carry a valid antiforgery token, so it is the role that refuses them.
         var antiforgery = await AdminFactory.AntiforgeryTokenAsync(_analyst, "/admin/login");
         var failures = new List<string>();
-        foreach (var route in DiscoverRoutes().Where(r => !AnonymousAdminPages.Contains(r.Path)))
+        foreach (var route in DiscoverRoutes().Where(r => r.Audience == Audience.Admins && !AnonymousAdminPages.Contains(r.Path)))
         {
             var response = await SendAsync(_analyst, route, antiforgery);
             if (response.StatusCode != HttpStatusCode.Forbidden)
@@ -122,7 +134,23 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
                 failures.Add($"{route.Method} {route.Path}: 403 without problem+json");
         }
         Assert.Empty(failures);
+        Assert.Contains(_factory.Logs.Messages, m => m.Contains("Denied a***@example.com access to GET /admin/users", StringComparison.OrdinalIgnoreCase));
     }
+
+    [Fact]
+    public async Task Analysts_reach_every_GET_analytics_page_and_api()
+    {
+        var failures = new List<string>();
+        foreach (var route in DiscoverRoutes().Where(r => r.Audience == Audience.Staff && r.Method == "GET"))
+        {
+            var response = await SendAsync(_analyst, route);
+            if (!Allowed(route, response)) failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode}");
+        }
+        Assert.Empty(failures);
+    }
+
+    private static bool Allowed(SweptRoute route, HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.OK || (route.HasParameters && response.StatusCode == HttpStatusCode.NotFound);
 
     [Fact]
     public async Task Admins_reach_every_GET_page_and_api()
@@ -131,9 +159,7 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         foreach (var route in DiscoverRoutes().Where(r => r.Method == "GET"))
         {
             var response = await SendAsync(_admin, route);
-            var hasParameters = route.Page?.AttributeRouteInfo?.Template?.Contains('{') == true || route.Path.Contains("/1");
-            var ok = response.StatusCode == HttpStatusCode.OK || (hasParameters && response.StatusCode == HttpStatusCode.NotFound);
-            if (!ok) failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode}");
+            if (!Allowed(route, response)) failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode}");
             else if (route.Page is not null && response.Headers.CacheControl?.NoStore != true)
                 failures.Add($"{route.Method} {route.Path}: cacheable ({response.Headers.CacheControl})");
         }

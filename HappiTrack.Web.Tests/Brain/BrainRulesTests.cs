@@ -79,6 +79,16 @@ public class BrainRulesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task No_interest_offer_is_made_for_a_product_the_contact_already_bought()
+    {
+        var (contact, visitor) = await LinkedShopperAsync();
+        await Kit.AddToCartAsync(visitor, BrainKit.Featured);
+        await Kit.PlaceOrderAsync(visitor, BrainKit.Featured, contact.Id); // 50 + 30 crosses 60
+        await Kit.ProjectAsync();
+        Assert.Empty(await Kit.NudgesAsync(contact.Id));
+    }
+
+    [Fact]
     public async Task Anonymous_interest_moves_to_the_contact_when_the_visitor_is_linked()
     {
         var contact = await Kit.ContactAsync();

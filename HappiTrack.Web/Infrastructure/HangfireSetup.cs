@@ -30,10 +30,11 @@ public static class HangfireSetup
         // process-wide JobStorage.Current (several apps in one test process must not share one).
         var database = DatabaseOptions.From(configuration);
         services.AddSingleton<JobStorage>(_ => database.IsPostgres ? PostgresStorage(database.ConnectionString) : new InMemoryStorage());
-        services.AddHangfire(config => config
+        services.AddHangfire((provider, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new DisposalSafeLogProvider(provider.GetRequiredService<ILoggerFactory>())));
         if (options.RunServer)
         {
             services.AddHangfireServer(server =>
@@ -139,4 +140,51 @@ public sealed class HangfireTriggers(IBackgroundJobClient jobs, JobsOptions opti
 
     internal void ProjectionStarted() => Interlocked.Exchange(ref _projectionPending, 0);
     internal void DispatchStarted() => Interlocked.Exchange(ref _dispatchPending, 0);
+}
+
+/// <summary>
+/// Hangfire's log provider is process-wide. When several apps share a process (tests), the last one
+/// configured wins and its logger factory may already be disposed; Hangfire then logs nowhere
+/// instead of failing the caller.
+/// </summary>
+internal sealed class DisposalSafeLogProvider(ILoggerFactory factory) : Hangfire.Logging.ILogProvider
+{
+    public Hangfire.Logging.ILog GetLogger(string name)
+    {
+        try
+        {
+            return new ForwardingLog(factory.CreateLogger(name));
+        }
+        catch (ObjectDisposedException)
+        {
+            return new ForwardingLog(null);
+        }
+    }
+
+    private sealed class ForwardingLog(ILogger? logger) : Hangfire.Logging.ILog
+    {
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null)
+        {
+            var level = logLevel switch
+            {
+                Hangfire.Logging.LogLevel.Trace => LogLevel.Trace,
+                Hangfire.Logging.LogLevel.Debug => LogLevel.Debug,
+                Hangfire.Logging.LogLevel.Info => LogLevel.Information,
+                Hangfire.Logging.LogLevel.Warn => LogLevel.Warning,
+                Hangfire.Logging.LogLevel.Error => LogLevel.Error,
+                _ => LogLevel.Critical,
+            };
+            if (logger is null || !logger.IsEnabled(level)) return false;
+            if (messageFunc is null) return true;
+            try
+            {
+                logger.Log(level, exception, "{Message}", messageFunc());
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+            return true;
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -15,17 +16,30 @@ public class CheckoutModel(CartService carts, CheckoutService checkout) : PageMo
 
     public CartView Cart { get; private set; } = CartView.Empty;
 
+    /// <summary>The valid discount being applied, priced by the server; null when there is none.</summary>
+    public DiscountCheck? Discount { get; private set; }
+
+    public long TotalCents => Cart.SubtotalCents - (Discount?.DiscountCents ?? 0);
+
+    /// <summary>The code comes from <c>?token=</c>, or from the offer a nudge link remembered for this browser.</summary>
     public async Task OnGetAsync(string? token, CancellationToken ct)
     {
         var visitorId = HttpContext.FindVisitorId();
         Cart = await carts.GetAsync(visitorId, ct);
         if (!Cart.IsEmpty) await checkout.RecordCheckoutViewAsync(visitorId!, ct);
 
-        var trimmed = token?.Trim();
+        var trimmed = (token ?? Request.Cookies[NudgeLinks.OfferCookie])?.Trim();
         if (string.IsNullOrEmpty(trimmed)) return;
         Form.DiscountToken = trimmed.Length > MaxTokenLength ? trimmed[..MaxTokenLength] : trimmed;
+        await ApplyDiscountAsync(visitorId, ct);
+    }
+
+    private async Task ApplyDiscountAsync(string? visitorId, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(Form.DiscountToken) || Cart.IsEmpty) return;
         var check = await checkout.CheckDiscountTokenAsync(Form.DiscountToken, visitorId ?? "", ct);
-        if (!check.IsValid) ModelState.AddModelError(FieldKey(CheckoutFields.DiscountToken), check.Message ?? CheckoutService.InvalidTokenMessage);
+        if (check.IsValid) Discount = check;
+        else ModelState.AddModelError(FieldKey(CheckoutFields.DiscountToken), check.Message ?? CheckoutService.InvalidTokenMessage);
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
@@ -36,10 +50,19 @@ public class CheckoutModel(CartService carts, CheckoutService checkout) : PageMo
         {
             var result = await checkout.PlaceOrderAsync(visitorId,
                 new CheckoutRequest(Form.Name, Form.Phone, Form.WhatsAppOptIn, Form.DiscountToken), ct);
-            if (result.Succeeded) return Redirect($"/orders/{result.Order!.PublicId}");
+            if (result.Succeeded)
+            {
+                Response.Cookies.Delete(NudgeLinks.OfferCookie);
+                return Redirect($"/orders/{result.Order!.PublicId}");
+            }
             foreach (var (field, message) in result.Errors) ModelState.AddModelError(FieldKey(field), message);
         }
         Cart = await carts.GetAsync(visitorId, ct);
+        if (ModelState[FieldKey(CheckoutFields.DiscountToken)]?.Errors.Count is null or 0 && !string.IsNullOrEmpty(Form.DiscountToken))
+        {
+            var check = await checkout.CheckDiscountTokenAsync(Form.DiscountToken, visitorId, ct);
+            if (check.IsValid) Discount = check;
+        }
         Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
     }
@@ -49,6 +72,7 @@ public class CheckoutModel(CartService carts, CheckoutService checkout) : PageMo
     {
         ModelState.Clear();
         Form.DiscountToken = null;
+        Response.Cookies.Delete(NudgeLinks.OfferCookie);
         Cart = await carts.GetAsync(HttpContext.FindVisitorId(), ct);
         return Page();
     }

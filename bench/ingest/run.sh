@@ -41,8 +41,8 @@ for writer in $writers; do
     dotnet "$work/app/HappiTrack.Web.dll" >"$out/app-$writer.log" 2>&1 &
   app_pid=$!
 
-  loadgen=(dotnet "$work/loadgen/LoadGenerator.dll" --url "http://127.0.0.1:$port" --db "$db" --label "$writer" --seconds "$seconds")
-  "${loadgen[@]}" --mode closed --concurrency 32 --warmup 5 | tee -a "$out/summary.txt" || true
+  loadgen=(dotnet "$work/loadgen/LoadGenerator.dll" --url "http://127.0.0.1:$port" --db "$db" --app-pid "$app_pid" --label "$writer" --seconds "$seconds")
+  "${loadgen[@]}" --mode closed --concurrency 128 --warmup 5 | tee -a "$out/summary.txt" || true
   "${loadgen[@]}" --mode rate --rate 5000 --warmup 2 | tee -a "$out/summary.txt" || true
 
   kill "$app_pid"; wait "$app_pid" 2>/dev/null || true; app_pid=""

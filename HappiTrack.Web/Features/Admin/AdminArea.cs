@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Hangfire;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -32,6 +33,24 @@ public static class AdminArea
         // Area folders are capitalised; URLs people type and share are not.
         services.Configure<RouteOptions>(options => options.LowercaseUrls = true);
         return services;
+    }
+
+    public const string JobsDashboardPath = "/admin/jobs";
+
+    /// <summary>The admin API and Hangfire's dashboard, both for role Admin only.</summary>
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
+    {
+        app.MapAdminApi();
+        // Hangfire's own filter allows only local requests; authorisation is the AdminPages policy instead.
+        app.MapHangfireDashboard(JobsDashboardPath, new DashboardOptions
+            {
+                Authorization = [],
+                AppPath = "/admin",
+                DashboardTitle = "HappiTrack jobs",
+                DisplayStorageConnectionString = false,
+            })
+            .RequireAuthorization(AuthPolicies.AdminPages);
+        return app;
     }
 
     /// <summary>

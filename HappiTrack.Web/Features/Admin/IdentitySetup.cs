@@ -49,23 +49,25 @@ public static class IdentitySetup
             options.ExpireTimeSpan = TimeSpan.FromHours(8);
             options.LoginPath = LoginPath;
             options.LogoutPath = LogoutPath;
-            options.Events.OnRedirectToLogin = context =>
+            options.Events.OnRedirectToLogin = async context =>
             {
-                // APIs answer 401 themselves (ApiTokenAuthenticationHandler); this only guards a cookie-only API policy.
-                if (context.Request.Path.StartsWithSegments("/api"))
-                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                // The admin API answers 401 itself (ApiTokenAuthenticationHandler); this covers cookie-only APIs such as analytics.
+                if (IsApi(context.Request))
+                    await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Authentication required",
+                        detail: $"Sign in at {LoginPath}.").ExecuteAsync(context.HttpContext);
                 else
                     context.Response.Redirect(context.RedirectUri);
-                return Task.CompletedTask;
             };
-            options.Events.OnRedirectToAccessDenied = context =>
+            options.Events.OnRedirectToAccessDenied = async context =>
             {
-                // A signed-in user without the role gets a plain 403 (rendered by the status-code page), not a redirect.
                 var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(IdentitySetup));
                 logger.LogWarning("Denied {User} access to {Method} {Path}",
                     EmailMask.Mask(context.HttpContext.User.Identity?.Name), context.Request.Method, context.Request.Path);
-                context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                return Task.CompletedTask;
+                // A signed-in user without the role gets a 403 (the status-code page renders it), not a redirect.
+                if (IsApi(context.Request))
+                    await TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden").ExecuteAsync(context.HttpContext);
+                else
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
             };
         });
 
@@ -80,6 +82,8 @@ public static class IdentitySetup
         services.AddHostedService<AdminSeeder>();
         return services;
     }
+
+    private static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api");
 
     public static bool IsDisabled(this IdentityUser user) => user.LockoutEnd == DateTimeOffset.MaxValue;
 }

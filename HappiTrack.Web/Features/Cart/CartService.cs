@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
 
@@ -32,7 +33,7 @@ public sealed record CartResult(string? Field, string? Error)
 /// The shopper's server-side cart, keyed by the <c>ht_vid</c> visitor id. Every change writes its
 /// authoritative tracking event in the same SaveChanges, so scores never depend on the browser.
 /// </summary>
-public sealed class CartService(AppDbContext db, TimeProvider clock)
+public sealed class CartService(AppDbContext db, TimeProvider clock, IBrainTrigger brain)
 {
     public const string QuantityMessage = "Choose a quantity between 1 and 99.";
     public const string UnknownProductMessage = "Sorry, that product is not in our catalog.";
@@ -78,6 +79,7 @@ public sealed class CartService(AppDbContext db, TimeProvider clock)
         await RecordAsync(visitorId, EventTypes.AddToCart, productId, new { qty = quantity }, now, ct);
         await db.SaveChangesAsync(ct);
         _cached = null;
+        brain.Poke();
         return CartResult.Ok;
     }
 

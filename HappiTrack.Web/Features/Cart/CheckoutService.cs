@@ -2,6 +2,9 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,11 +28,11 @@ public static class CheckoutFields
     public const string DiscountToken = "DiscountToken";
 }
 
-public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
+public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IBrainTrigger brain)
 {
     public const int MaxNameLength = 100;
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
-    public const string InvalidTokenMessage = "This discount code is not valid.";
+    public const string InvalidTokenMessage = TokenService.InvalidMessage;
     public const string CartChangedMessage = "Your cart changed while you were checking out. Please review it and place your order again.";
 
     /// <summary>
@@ -49,8 +52,8 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
             errors[CheckoutFields.Phone] = "That phone number does not look right. " + PhoneNumber.FormatHint;
 
         var token = request.DiscountToken?.Trim();
-        if (!string.IsNullOrEmpty(token) && !(await CheckDiscountTokenAsync(token, visitorId, ct)).IsValid)
-            errors[CheckoutFields.DiscountToken] = InvalidTokenMessage;
+        if (!string.IsNullOrEmpty(token) && await CheckDiscountTokenAsync(token, visitorId, ct) is { IsValid: false } refused)
+            errors[CheckoutFields.DiscountToken] = refused.Message ?? InvalidTokenMessage;
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var cart = await db.Carts.Include(c => c.Lines).ThenInclude(l => l.Product)
@@ -71,6 +74,16 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
         }).ToList();
         var subtotal = lines.Sum(l => l.LineTotalCents);
 
+        // Redeemed inside the order transaction: if the order does not commit, the token stays unused.
+        TokenCheck? discount = null;
+        if (!string.IsNullOrEmpty(token))
+        {
+            discount = await tokens.RedeemAsync(token, visitor.ContactId, lines.Select(l => new PricedLine(l.ProductId, l.LineTotalCents)).ToList(), null, ct);
+            if (!discount.IsValid)
+                return CheckoutResult.Failed(new Dictionary<string, string> { [CheckoutFields.DiscountToken] = discount.Message ?? InvalidTokenMessage });
+        }
+        var discountCents = discount?.DiscountCents ?? 0;
+
         var order = new Order
         {
             PublicId = NewPublicId(),
@@ -81,8 +94,9 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
             Phone = phone,
             WhatsAppOptIn = request.WhatsAppOptIn,
             SubtotalCents = subtotal,
-            DiscountCents = 0,
-            TotalCents = subtotal,
+            DiscountCents = discountCents,
+            TotalCents = subtotal - discountCents,
+            DiscountTokenId = discount?.TokenId,
             PlacedAt = now,
             Lines = lines,
         };
@@ -94,6 +108,8 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
             ServerEvents.Add(db, visitor, EventTypes.Purchase, now, line.ProductId,
                 new { qty = line.Quantity, cents = line.LineTotalCents, order = order.PublicId });
 
+        // Stop-on-purchase: a rescue for this cart that is still waiting must not go out.
+        await NudgeOutbox.CancelCartRescuesAsync(db, cart.Id, ct);
         cart.Clear(now);
         try
         {
@@ -105,7 +121,10 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
             db.ChangeTracker.Clear();
             return CheckoutResult.Failed(new Dictionary<string, string> { [CheckoutFields.Cart] = CartChangedMessage });
         }
+        if (discount?.TokenId is { } tokenId)
+            await db.Set<DiscountToken>().Where(t => t.Id == tokenId).ExecuteUpdateAsync(x => x.SetProperty(t => t.RedeemedOrderId, order.Id), ct);
         await transaction.CommitAsync(ct);
+        brain.Poke();
         return new CheckoutResult(order, new Dictionary<string, string>());
     }
 
@@ -119,11 +138,20 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
     }
 
     /// <summary>
-    /// Discount tokens do not exist yet, so every code is refused with the same message whatever
-    /// it is: the answer must never reveal whether a code exists, expired or belongs to someone else.
+    /// Checks a discount code against this visitor's cart. A code is personal: it works for a browser
+    /// linked to its owner (by a tracked or nudge link). Unknown, malformed and other people's codes
+    /// all get the same message, so the answer never reveals whether some other code exists.
     /// </summary>
-    public Task<DiscountCheck> CheckDiscountTokenAsync(string token, string visitorId, CancellationToken ct = default) =>
-        Task.FromResult(DiscountCheck.Invalid);
+    public async Task<DiscountCheck> CheckDiscountTokenAsync(string token, string visitorId, CancellationToken ct = default)
+    {
+        var contactId = await db.Visitors.Where(v => v.Id == visitorId).Select(v => v.ContactId).FirstOrDefaultAsync(ct);
+        var lines = await db.CartLines.AsNoTracking()
+            .Where(l => db.Carts.Any(c => c.Id == l.CartId && c.VisitorId == visitorId))
+            .Select(l => new PricedLine(l.ProductId, l.Product.PriceCents * l.Quantity))
+            .ToListAsync(ct);
+        var check = await tokens.CheckAsync(token, contactId, lines, ct);
+        return new DiscountCheck(check.IsValid, check.DiscountCents, check.IsValid ? null : check.Message ?? InvalidTokenMessage) { Percent = check.Percent };
+    }
 
     public Task<Order?> FindOrderForVisitorAsync(string publicId, string? visitorId, CancellationToken ct = default)
     {
@@ -156,5 +184,6 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock)
 
 public sealed record DiscountCheck(bool IsValid, long DiscountCents, string? Message)
 {
+    public int Percent { get; init; }
     public static readonly DiscountCheck Invalid = new(false, 0, CheckoutService.InvalidTokenMessage);
 }

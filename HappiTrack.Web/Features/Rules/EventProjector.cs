@@ -204,6 +204,8 @@ public sealed class EventProjector(
     private async Task EvaluateInterestAsync(Contact contact, Product product, double before, double after, RuleSettings settings, long eventId, DateTime now, CancellationToken ct)
     {
         if (!(settings.InterestDiscount.Enabled && ScoreMath.Crossed(before, after, settings.InterestDiscount.Threshold))) return;
+        // Like "most desired", an offer is only for what the contact has not bought: a purchase scores too.
+        if (await RuleActions.HasPurchasedAsync(db, contact.Id, product.Id, ct)) return;
         var lastOffer = await RuleActions.LastInterestOfferAsync(db, contact.Id, product.Id, ct);
         if (!RuleDecisions.InterestDiscountFires(settings.InterestDiscount, true, before, after, lastOffer, now)) return;
         if (await actions.InterestDiscountAsync(db, contact, product, settings, eventId, now, ct) is not null)

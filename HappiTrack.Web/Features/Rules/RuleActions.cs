@@ -43,6 +43,10 @@ public sealed class RuleActions(NudgeOutbox outbox)
                 && n.Kind == NudgeKinds.InterestDiscount && n.Status != NudgeStatuses.Cancelled)
             .MaxAsync(n => (DateTime?)n.CreatedAt, ct);
 
+    public static Task<bool> HasPurchasedAsync(AppDbContext db, int contactId, int productId, CancellationToken ct) =>
+        db.Set<OrderLine>().AnyAsync(l => l.ProductId == productId && db.Set<Order>().Any(o => o.Id == l.OrderId
+            && (o.ContactId == contactId || db.Visitors.Any(v => v.Id == o.VisitorId && v.ContactId == contactId))), ct);
+
     public static Task<bool> RescuePendingAsync(AppDbContext db, int cartId, CancellationToken ct) =>
         db.Set<Nudge>().AnyAsync(n => n.CartId == cartId && n.Kind == NudgeKinds.CartRescue && NudgeStatuses.Pending.Contains(n.Status), ct);
 

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
+using HappiTrack.Web.Features.Rules;
+
 namespace HappiTrack.Web.Features.Tracking;
 
 /// <summary>
@@ -20,7 +22,8 @@ internal static class TrackEndpoint
         IEventIngestor ingestor,
         ProductSlugLookup products,
         TimeProvider clock,
-        IOptions<TrackingOptions> options)
+        IOptions<TrackingOptions> options,
+        IBrainTrigger brain)
     {
         var request = http.Request;
         if (BotDetector.IsBot(request.Headers.UserAgent) || PrivacySignals.RequestsNoTracking(request))
@@ -48,7 +51,12 @@ internal static class TrackEndpoint
 
             var visitorId = http.GetOrIssueVisitorId();
             var outcome = await ingestor.IngestAsync(new EventBatch(visitorId, now, payload.Events!), http.RequestAborted);
-            if (outcome == IngestOutcome.Stored) return TypedResults.Accepted((string?)null);
+            if (outcome == IngestOutcome.Stored)
+            {
+                // Scoring runs off the hot path: this only asks for a projector run soon.
+                brain.Poke();
+                return TypedResults.Accepted((string?)null);
+            }
 
             http.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,

@@ -1,5 +1,6 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Tracking.Ingestion;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +18,7 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
     public const string QueryKey = "ht";
 
     public async Task InvokeAsync(HttpContext http, AppDbContext db, IEventStore store, TimeProvider clock,
-        ILogger<TrackedLinkMiddleware> logger)
+        IBrainTrigger brain, ILogger<TrackedLinkMiddleware> logger)
     {
         var request = http.Request;
         if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) || !request.Query.ContainsKey(QueryKey))
@@ -35,6 +36,7 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
             {
                 var visitorId = http.GetOrIssueVisitorId();
                 await LinkAsync(db, store, visitorId, id, clock.GetUtcNow().UtcDateTime, http.RequestAborted);
+                brain.Poke(); // the visitor's anonymous interest now moves to the contact
                 logger.LogInformation("Linked a visitor to contact {ContactId} through a tracked link", id);
             }
         }

@@ -27,11 +27,15 @@ var visitors = await Visitor.CreateManyAsync(http, options.Visitors);
 if (options.WarmupSeconds > 0)
     await RunAsync(http, visitors, options with { Seconds = options.WarmupSeconds }, new Stats());
 var storedBefore = CountStoredEvents(options.Db);
+var appCpuBefore = AppCpuSeconds(options.AppPid);
+var ownCpuBefore = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
 var stats = new Stats();
 var elapsed = await RunAsync(http, visitors, options, stats);
 var storedAfter = CountStoredEvents(options.Db);
-stats.Print(options, elapsed, storedAfter - storedBefore);
+var appCpu = AppCpuSeconds(options.AppPid) - appCpuBefore;
+var ownCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - ownCpuBefore;
+stats.Print(options, elapsed, storedAfter - storedBefore, appCpu, ownCpu);
 return stats.Errors == 0 ? 0 : 1;
 
 static async Task<TimeSpan> RunAsync(HttpClient http, Visitor[] visitors, Options options, Stats stats)
@@ -117,6 +121,17 @@ static async Task WaitForServerAsync(HttpClient http)
     throw new TimeoutException("The app did not answer within 60 s.");
 }
 
+// CPU seconds the app has used (utime + stime from /proc): a figure that still means something
+// when other work shares the cores.
+static double AppCpuSeconds(int? pid)
+{
+    if (pid is null) return double.NaN;
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    const double ticksPerSecond = 100; // USER_HZ on Linux
+    return (long.Parse(fields[11]) + long.Parse(fields[12])) / ticksPerSecond;
+}
+
 static long CountStoredEvents(string? db)
 {
     if (db is null) return -1;
@@ -127,7 +142,7 @@ static long CountStoredEvents(string? db)
     return (long)command.ExecuteScalar()!;
 }
 
-sealed record Options(string Url, string Mode, int Concurrency, double Rate, int Seconds, int WarmupSeconds, int Visitors, string Label, string? Db)
+sealed record Options(string Url, string Mode, int Concurrency, double Rate, int Seconds, int WarmupSeconds, int Visitors, string Label, string? Db, int? AppPid)
 {
     public static Options Parse(string[] args)
     {
@@ -137,9 +152,10 @@ sealed record Options(string Url, string Mode, int Concurrency, double Rate, int
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         }
         var db = Get("db", "");
+        var pid = Get("app-pid", "");
         return new Options(Get("url", "http://127.0.0.1:5099"), Get("mode", "closed"), int.Parse(Get("concurrency", "32")),
             double.Parse(Get("rate", "5000"), CultureInfo.InvariantCulture), int.Parse(Get("seconds", "20")),
-            int.Parse(Get("warmup", "3")), int.Parse(Get("visitors", "2000")), Get("label", ""), db == "" ? null : db);
+            int.Parse(Get("warmup", "3")), int.Parse(Get("visitors", "2000")), Get("label", ""), db == "" ? null : db, pid == "" ? null : int.Parse(pid));
     }
 }
 
@@ -231,14 +247,14 @@ sealed class Stats
         }
     }
 
-    public void Print(Options options, TimeSpan elapsed, long stored)
+    public void Print(Options options, TimeSpan elapsed, long stored, double appCpu, double ownCpu)
     {
         _latenciesMs.Sort();
         double Percentile(double p) => _latenciesMs.Count == 0 ? double.NaN : _latenciesMs[Math.Min(_latenciesMs.Count - 1, (int)(p * _latenciesMs.Count))];
         var seconds = elapsed.TotalSeconds;
         var target = options.Mode == "closed" ? $"concurrency {options.Concurrency}" : $"target {options.Rate:0} events/s";
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"{options.Label,-8} {options.Mode,-6} {target,-22} events/s {_events / seconds,9:0}  requests/s {_latenciesMs.Count / seconds,7:0}  p50 {Percentile(0.50),6:0.00} ms  p99 {Percentile(0.99),7:0.00} ms  max {Percentile(1.0),7:0.0} ms  errors {Errors}{(stored >= 0 ? $"  stored {stored} of {_events} acknowledged" : "")}");
+            $"{options.Label,-8} {options.Mode,-6} {target,-22} events/s {_events / seconds,9:0}  requests/s {_latenciesMs.Count / seconds,7:0}  p50 {Percentile(0.50),6:0.00} ms  p99 {Percentile(0.99),7:0.00} ms  max {Percentile(1.0),7:0.0} ms  errors {Errors}{(stored >= 0 ? $"  stored {stored} of {_events} acknowledged" : "")}\n{"",8} app CPU {appCpu:0.0} s = {_events / appCpu:0} events per app CPU-second; load generator CPU {ownCpu:0.0} s; wall {seconds:0.0} s");
         Console.WriteLine(line);
         foreach (var (kind, count) in _errors) Console.WriteLine($"  error {kind}: {count}");
     }

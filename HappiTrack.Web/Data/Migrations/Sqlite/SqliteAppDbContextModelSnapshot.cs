@@ -64,6 +64,88 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.ToTable("ApiTokens");
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.HeatmapDay", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Cells")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day", "Path");
+
+                    b.ToTable("AnalyticsHeatmapDays", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.ProductDayStat", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ProductId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Type")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Events")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Visitors")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day", "ProductId", "Type");
+
+                    b.ToTable("AnalyticsProductDays", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.RollupState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("RefreshedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("AnalyticsRollupState", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.VisitorDayFact", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VisitorId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Steps")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day", "VisitorId");
+
+                    b.HasIndex("VisitorId", "Day");
+
+                    b.HasIndex("Day", "VisitorId", "Steps");
+
+                    b.ToTable("AnalyticsVisitorDays", (string)null);
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Cart.CartLine", b =>
                 {
                     b.Property<int>("Id")

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HappiTrack.Web.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261124040236_Initial")]
+    [Migration("20261124042615_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -72,6 +72,88 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("ApiTokens");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.HeatmapDay", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("Cells")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Day", "Path");
+
+                    b.ToTable("AnalyticsHeatmapDays", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.ProductDayStat", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<int>("ProductId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Type")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("Events")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Visitors")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Day", "ProductId", "Type");
+
+                    b.ToTable("AnalyticsProductDays", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.RollupState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("LastEventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("RefreshedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("AnalyticsRollupState", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.VisitorDayFact", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<string>("VisitorId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("Steps")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Day", "VisitorId");
+
+                    b.HasIndex("VisitorId", "Day");
+
+                    b.HasIndex("Day", "VisitorId", "Steps");
+
+                    b.ToTable("AnalyticsVisitorDays", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Cart.CartLine", b =>

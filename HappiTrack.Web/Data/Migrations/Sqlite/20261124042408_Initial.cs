@@ -12,6 +12,61 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "AnalyticsHeatmapDays",
+                columns: table => new
+                {
+                    Day = table.Column<DateOnly>(type: "TEXT", nullable: false),
+                    Path = table.Column<string>(type: "TEXT", maxLength: 512, nullable: false),
+                    Samples = table.Column<int>(type: "INTEGER", nullable: false),
+                    Cells = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsHeatmapDays", x => new { x.Day, x.Path });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AnalyticsProductDays",
+                columns: table => new
+                {
+                    Day = table.Column<DateOnly>(type: "TEXT", nullable: false),
+                    ProductId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Events = table.Column<int>(type: "INTEGER", nullable: false),
+                    Visitors = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsProductDays", x => new { x.Day, x.ProductId, x.Type });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AnalyticsRollupState",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastEventId = table.Column<long>(type: "INTEGER", nullable: false),
+                    RefreshedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsRollupState", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AnalyticsVisitorDays",
+                columns: table => new
+                {
+                    Day = table.Column<DateOnly>(type: "TEXT", nullable: false),
+                    VisitorId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Steps = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsVisitorDays", x => new { x.Day, x.VisitorId });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ApiTokens",
                 columns: table => new
                 {
@@ -580,6 +635,16 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_AnalyticsVisitorDays_Day_VisitorId_Steps",
+                table: "AnalyticsVisitorDays",
+                columns: new[] { "Day", "VisitorId", "Steps" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AnalyticsVisitorDays_VisitorId_Day",
+                table: "AnalyticsVisitorDays",
+                columns: new[] { "VisitorId", "Day" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ApiTokens_TokenHash",
                 table: "ApiTokens",
                 column: "TokenHash",
@@ -839,6 +904,18 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "AnalyticsHeatmapDays");
+
+            migrationBuilder.DropTable(
+                name: "AnalyticsProductDays");
+
+            migrationBuilder.DropTable(
+                name: "AnalyticsRollupState");
+
+            migrationBuilder.DropTable(
+                name: "AnalyticsVisitorDays");
+
             migrationBuilder.DropTable(
                 name: "ApiTokens");
 

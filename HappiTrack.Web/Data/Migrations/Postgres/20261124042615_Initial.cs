@@ -13,6 +13,61 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "AnalyticsHeatmapDays",
+                columns: table => new
+                {
+                    Day = table.Column<DateOnly>(type: "date", nullable: false),
+                    Path = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
+                    Samples = table.Column<int>(type: "integer", nullable: false),
+                    Cells = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsHeatmapDays", x => new { x.Day, x.Path });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AnalyticsProductDays",
+                columns: table => new
+                {
+                    Day = table.Column<DateOnly>(type: "date", nullable: false),
+                    ProductId = table.Column<int>(type: "integer", nullable: false),
+                    Type = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Events = table.Column<int>(type: "integer", nullable: false),
+                    Visitors = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsProductDays", x => new { x.Day, x.ProductId, x.Type });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AnalyticsRollupState",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    LastEventId = table.Column<long>(type: "bigint", nullable: false),
+                    RefreshedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsRollupState", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AnalyticsVisitorDays",
+                columns: table => new
+                {
+                    Day = table.Column<DateOnly>(type: "date", nullable: false),
+                    VisitorId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Steps = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsVisitorDays", x => new { x.Day, x.VisitorId });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ApiTokens",
                 columns: table => new
                 {
@@ -581,6 +636,16 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_AnalyticsVisitorDays_Day_VisitorId_Steps",
+                table: "AnalyticsVisitorDays",
+                columns: new[] { "Day", "VisitorId", "Steps" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AnalyticsVisitorDays_VisitorId_Day",
+                table: "AnalyticsVisitorDays",
+                columns: new[] { "VisitorId", "Day" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ApiTokens_TokenHash",
                 table: "ApiTokens",
                 column: "TokenHash",
@@ -840,6 +905,18 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "AnalyticsHeatmapDays");
+
+            migrationBuilder.DropTable(
+                name: "AnalyticsProductDays");
+
+            migrationBuilder.DropTable(
+                name: "AnalyticsRollupState");
+
+            migrationBuilder.DropTable(
+                name: "AnalyticsVisitorDays");
+
             migrationBuilder.DropTable(
                 name: "ApiTokens");
 

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace HappiTrack.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261124040011_Initial")]
+    [Migration("20261124042408_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -65,6 +65,88 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("ApiTokens");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.HeatmapDay", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Cells")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day", "Path");
+
+                    b.ToTable("AnalyticsHeatmapDays", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.ProductDayStat", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ProductId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Type")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Events")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Visitors")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day", "ProductId", "Type");
+
+                    b.ToTable("AnalyticsProductDays", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.RollupState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("RefreshedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("AnalyticsRollupState", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.VisitorDayFact", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VisitorId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Steps")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day", "VisitorId");
+
+                    b.HasIndex("VisitorId", "Day");
+
+                    b.HasIndex("Day", "VisitorId", "Steps");
+
+                    b.ToTable("AnalyticsVisitorDays", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Cart.CartLine", b =>

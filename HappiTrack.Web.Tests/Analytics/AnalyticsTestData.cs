@@ -1,0 +1,118 @@
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Tracking;
+using HappiTrack.Web.Tests.Admin;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Tests.Analytics;
+
+/// <summary>
+/// A tiny shop history whose figures are counted by hand in the tests (clock: 2026-11-24 12:00 UTC, shop in UTC).
+/// In 2026-11-20..24: A views, adds, checks out and buys the LOQ (VIP contact); B views and adds the JBL, then leaves
+/// (plain contact); C views and lingers on the MacBook; D only looks at the home page (mouse samples); E adds, checks out
+/// and buys the JBL without any tracker events. F visited and bought on 2026-11-10, outside the range.
+/// </summary>
+internal static class AnalyticsTestData
+{
+    public const string AnalystEmail = "analyst@example.com";
+    public const string AnalystPassword = "analyst horse battery";
+    public static readonly DateOnly From = new(2026, 11, 20);
+    public static readonly DateOnly To = new(2026, 11, 24);
+
+    public static AdminFactory NewFactory() => new();
+
+    /// <summary>A client signed in through the real login form as a user with only the Analyst role.</summary>
+    public static async Task<HttpClient> AnalystClientAsync(AdminFactory factory)
+    {
+        await factory.CreateUserAsync(AnalystEmail, AnalystPassword, "Analyst");
+        return await factory.SignedInClientAsync(AnalystEmail, AnalystPassword);
+    }
+
+    private static DateTime At(int day, int hour, int minute = 0) => new(2026, 11, day, hour, minute, 0, DateTimeKind.Utc);
+
+    public static async Task SeedAsync(AppDbContext db)
+    {
+        var products = await db.Products.ToDictionaryAsync(p => p.Slug, p => p.Id);
+        var loq = products["lenovo-loq-15"];
+        var jbl = products["jbl-flip-6-pink"];
+        var mac = products["macbook-air-13"];
+
+        var vip = new Contact { Phone = "+4915100000001", Name = "Vera", LinkToken = "token-vip", CreatedAt = At(1, 9), VipStatus = true, OptedIn = true };
+        var plain = new Contact { Phone = "+4915100000002", Name = "Ben", LinkToken = "token-plain", CreatedAt = At(1, 9), OptedIn = true };
+        db.Contacts.AddRange(vip, plain);
+        await db.SaveChangesAsync();
+
+        void Visitor(string id, int? contactId) =>
+            db.Visitors.Add(new Visitor { Id = id, FirstSeenAt = At(10, 8), LastSeenAt = At(24, 8), ContactId = contactId });
+        Visitor("visitor-a", vip.Id);
+        Visitor("visitor-b", plain.Id);
+        Visitor("visitor-c", null);
+        Visitor("visitor-d", null);
+        Visitor("visitor-e", null);
+        Visitor("visitor-f", null);
+
+        void Event(string visitor, string type, DateTime at, int? product = null, string? path = null, string? data = null) =>
+            db.Events.Add(new TrackEvent
+            {
+                VisitorId = visitor, Type = type, OccurredAt = at, ProductId = product, Path = path, Data = data,
+                Source = type is EventTypes.Checkout or EventTypes.Purchase ? EventSource.Server : EventSource.Client,
+            });
+
+        Event("visitor-a", EventTypes.PageView, At(20, 10), path: "/");
+        Event("visitor-a", EventTypes.ProductView, At(20, 10, 1), loq, "/product/lenovo-loq-15");
+        Event("visitor-a", EventTypes.AddToCart, At(21, 9), loq);
+        Event("visitor-a", EventTypes.Checkout, At(21, 9, 5));
+        Event("visitor-a", EventTypes.Purchase, At(21, 9, 6), loq);
+
+        Event("visitor-b", EventTypes.PageView, At(22, 15), path: "/");
+        Event("visitor-b", EventTypes.ProductView, At(22, 15, 1), jbl, "/product/jbl-flip-6-pink");
+        Event("visitor-b", EventTypes.AddToCart, At(22, 15, 2), jbl);
+
+        Event("visitor-c", EventTypes.PageView, At(23, 8), path: "/");
+        Event("visitor-c", EventTypes.ProductView, At(23, 8, 1), mac, "/product/macbook-air-13");
+        Event("visitor-c", EventTypes.LingerSpecs, At(23, 8, 2), mac, "/product/macbook-air-13", "{\"ms\":4200}");
+
+        Event("visitor-d", EventTypes.PageView, At(23, 20), path: "/");
+        Event("visitor-d", EventTypes.Mouse, At(23, 20, 1), path: "/", data: "{\"cells\":[41,41,83]}");
+        Event("visitor-d", EventTypes.Mouse, At(23, 20, 2), path: "/", data: "{\"cells\":[41]}");
+
+        Event("visitor-e", EventTypes.AddToCart, At(24, 7), jbl);
+        Event("visitor-e", EventTypes.Checkout, At(24, 7, 3));
+        Event("visitor-e", EventTypes.Purchase, At(24, 7, 4), jbl);
+
+        Event("visitor-f", EventTypes.PageView, At(10, 12), path: "/");
+
+        // Nudges: a clicked cart rescue that E's order is attributed to, an unclicked interest discount,
+        // a suppressed campaign message, and one rescue before the range.
+        var rescue = Nudge("n1", plain.Id, NudgeKinds.CartRescue, NudgeStatuses.Sent, At(22, 16), sent: true, clicked: true);
+        Nudge("n2", vip.Id, NudgeKinds.InterestDiscount, NudgeStatuses.Sent, At(20, 11), sent: true, clicked: false);
+        Nudge("n3", vip.Id, NudgeKinds.Campaign, NudgeStatuses.Suppressed, At(23, 10), sent: false, clicked: false, campaign: 7);
+        Nudge("n4", vip.Id, NudgeKinds.CartRescue, NudgeStatuses.Sent, At(10, 10), sent: true, clicked: true);
+        await db.SaveChangesAsync();
+
+        Order("order-a", "visitor-a", vip.Id, 109900, At(21, 9, 6));
+        Order("order-e", "visitor-e", null, 12900, At(24, 7, 4), rescue.Id);
+        Order("order-f", "visitor-f", null, 34900, At(10, 12, 30));
+        await db.SaveChangesAsync();
+
+        void Order(string publicId, string visitor, int? contact, long cents, DateTime at, int? nudge = null) => db.Orders.Add(new Order
+        {
+            PublicId = publicId, VisitorId = visitor, ContactId = contact, CustomerName = "Test", Phone = "+4915100000009",
+            SubtotalCents = cents, TotalCents = cents, PlacedAt = at, AttributedNudgeId = nudge,
+        });
+
+        Nudge Nudge(string code, int contact, string kind, string status, DateTime at, bool sent, bool clicked, int? campaign = null)
+        {
+            var nudge = new Nudge
+            {
+                ContactId = contact, Kind = kind, Status = status, DedupKey = "test:" + code, Code = code, Message = "Hi",
+                Link = "http://localhost/r/" + code, CreatedAt = at, SendAfter = at, SentAt = sent ? at.AddMinutes(1) : null,
+                ClickedAt = clicked ? at.AddMinutes(30) : null, CampaignId = campaign,
+            };
+            db.Set<Nudge>().Add(nudge);
+            return nudge;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using HappiTrack.Web.Features.Analytics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace HappiTrack.Web.Areas.Analytics.Pages;
+
+/// <summary>The analytics dashboard. Every input is a plain string so bad dates become a message, not a binding error.</summary>
+public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calendar) : PageModel
+{
+    [BindProperty(SupportsGet = true)] public string? Preset { get; set; }
+    [BindProperty(SupportsGet = true)] public string? From { get; set; }
+    [BindProperty(SupportsGet = true)] public string? To { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Source { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Path { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Tags { get; set; }
+
+    public RangeSelection Selection { get; private set; } = null!;
+    public Dashboard Data { get; private set; } = null!;
+    public DateOnly Today { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        Today = calendar.Today;
+        Selection = RangeSelection.Resolve(Preset, From, To, Today);
+        Data = await dashboard.BuildAsync(Selection.Range, AnalyticsServiceCollectionExtensions.ParseSource(Source), Path, Tags, ct);
+        Response.Headers["Server-Timing"] = Data.ServerTiming;
+    }
+
+    /// <summary>The query string that reproduces this view, for CSV links and the heatmap/tag pickers.</summary>
+    public string RangeQuery(bool includePath = true)
+    {
+        var q = new List<KeyValuePair<string, string?>>();
+        if (Selection.Preset == "custom")
+        {
+            q.Add(new("from", Selection.Range.From.ToString("yyyy-MM-dd")));
+            q.Add(new("to", Selection.Range.To.ToString("yyyy-MM-dd")));
+        }
+        else q.Add(new("preset", Selection.Preset));
+        if (Data.Source == AnalyticsSource.Raw) q.Add(new("source", "raw"));
+        q.Add(new("tags", Data.TagKind));
+        if (includePath && Data.Heatmap.Path is not null) q.Add(new("path", Data.Heatmap.Path));
+        return Microsoft.AspNetCore.Http.QueryString.Create(q).ToString();
+    }
+
+    /// <summary>Hidden inputs that keep the range (and optionally the tag kind) when a picker form is submitted.</summary>
+    public IEnumerable<(string Name, string Value)> HiddenRangeFields(bool includeTags)
+    {
+        if (Selection.Preset == "custom")
+        {
+            yield return ("from", Selection.Range.From.ToString("yyyy-MM-dd"));
+            yield return ("to", Selection.Range.To.ToString("yyyy-MM-dd"));
+        }
+        else yield return ("preset", Selection.Preset);
+        if (Data.Source == AnalyticsSource.Raw) yield return ("source", "raw");
+        if (includeTags) yield return ("tags", Data.TagKind);
+    }
+}

@@ -1,0 +1,211 @@
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Catalog;
+using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Tracking;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Features.Analytics;
+
+/// <summary>Where visitor and product figures come from: the daily roll-ups (fast) or the raw events (exact to the second).</summary>
+public enum AnalyticsSource { Rollup, Raw }
+
+public sealed record FunnelCounts(
+    int Visitors, int ProductViewers, int CartAdders, int CheckoutStarters, int Purchasers,
+    int Carts, int AbandonedCarts, int LinkedContacts);
+
+public sealed record OrderTotals(int Orders, int Buyers, long RevenueCents);
+
+public sealed record ProductStatRow(DateOnly Day, int ProductId, string Type, int Events, int Visitors);
+
+public sealed record ProductInfo(int Id, string Slug, string Name, long PriceCents, IReadOnlyList<TagInfo> Tags);
+
+public sealed record TagInfo(int Id, string Slug, string Name, TagKind Kind);
+
+public sealed record HeatmapData(IReadOnlyList<(string Path, int Samples)> Paths, string? Path, int Samples, int[] Counts);
+
+/// <summary>The cart-holding visitors of a range, with what they added and how each cart ended.</summary>
+public sealed record CartFact(string VisitorId, IReadOnlySet<int> ProductIds, bool Purchased, bool Vip, bool Rescued);
+
+/// <summary>One nudge of the range: kind, campaign, outbox status, whether it was sent and clicked, and its attributed orders.</summary>
+public sealed record NudgeFact(string Kind, int? CampaignId, string Status, bool Sent, bool Clicked, int Orders, long RevenueCents);
+
+/// <summary>Read-only queries over a shop-day range. Orders are always read raw: the table is small and indexed by time.</summary>
+public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
+{
+    private sealed record FunnelRow(int Visitors, int ProductViewers, int CartAdders, int CheckoutStarters, int Purchasers,
+        int Carts, int AbandonedCarts);
+
+    private sealed record ProductRow(int ProductId, string Type, int Events, int Visitors);
+
+    public async Task<FunnelCounts> FunnelAsync(DateRange range, AnalyticsSource source, CancellationToken ct = default)
+    {
+        var (start, end) = calendar.UtcBounds(range);
+        var rollup = source == AnalyticsSource.Rollup;
+        object[] args = rollup ? [range.From, range.To] : [start, end];
+        var r = (await db.Database.SqlQueryRaw<FunnelRow>(
+            AnalyticsSql.Funnel(rollup ? AnalyticsSql.RolledUpVisitorSteps : AnalyticsSql.RawVisitorSteps), args).ToListAsync(ct)).Single();
+        var contacts = (await db.Database.SqlQueryRaw<int>(
+            AnalyticsSql.LinkedContacts(rollup ? AnalyticsSql.RolledUpActivity : AnalyticsSql.RawActivity), args).ToListAsync(ct)).Single();
+        return new FunnelCounts(r.Visitors, r.ProductViewers, r.CartAdders, r.CheckoutStarters, r.Purchasers,
+            r.Carts, r.AbandonedCarts, contacts);
+    }
+
+    public async Task<OrderTotals> OrdersAsync(DateRange range, CancellationToken ct = default)
+    {
+        var (start, end) = calendar.UtcBounds(range);
+        var orders = db.Orders.AsNoTracking().Where(o => o.PlacedAt >= start && o.PlacedAt < end);
+        // One group over the whole range; materialised as a list because a single aggregate row has no natural order.
+        var totals = (await orders
+            .GroupBy(_ => 1)
+            .Select(g => new { Orders = g.Count(), Revenue = g.Sum(o => o.TotalCents), Buyers = g.Select(o => o.VisitorId).Distinct().Count() })
+            .ToListAsync(ct)).SingleOrDefault();
+        return totals is null ? new OrderTotals(0, 0, 0) : new OrderTotals(totals.Orders, totals.Buyers, totals.Revenue);
+    }
+
+    /// <summary>Per day, product and event type; the raw path runs the roll-up's own aggregation day by day.</summary>
+    public async Task<IReadOnlyList<ProductStatRow>> ProductStatsAsync(DateRange range, AnalyticsSource source, CancellationToken ct = default)
+    {
+        if (source == AnalyticsSource.Rollup)
+        {
+            return await db.Set<ProductDayStat>().AsNoTracking()
+                .Where(s => s.Day >= range.From && s.Day <= range.To)
+                .Select(s => new ProductStatRow(s.Day, s.ProductId, s.Type, s.Events, s.Visitors))
+                .ToListAsync(ct);
+        }
+        var result = new List<ProductStatRow>();
+        foreach (var day in range.EachDay())
+        {
+            var (start, end) = (calendar.StartUtc(day), calendar.StartUtc(day.AddDays(1)));
+            var rows = await db.Database.SqlQueryRaw<ProductRow>(AnalyticsSql.RawProductStats, start, end).ToListAsync(ct);
+            result.AddRange(rows.Select(r => new ProductStatRow(day, r.ProductId, r.Type, r.Events, r.Visitors)));
+        }
+        return result;
+    }
+
+    public async Task<IReadOnlyDictionary<int, ProductInfo>> CatalogAsync(CancellationToken ct = default) =>
+        await db.Products.AsNoTracking()
+            .Select(p => new ProductInfo(p.Id, p.Slug, p.Name, p.PriceCents,
+                p.Tags.Select(t => new TagInfo(t.Id, t.Slug, t.Name, t.Kind)).ToList()))
+            .ToDictionaryAsync(p => p.Id, ct);
+
+    public async Task<HeatmapData> HeatmapAsync(DateRange range, string? path, AnalyticsSource source, CancellationToken ct = default)
+    {
+        if (source == AnalyticsSource.Rollup)
+        {
+            var days = db.Set<HeatmapDay>().AsNoTracking().Where(h => h.Day >= range.From && h.Day <= range.To);
+            var paths = (await days.GroupBy(h => h.Path)
+                    .Select(g => new { Path = g.Key, Samples = g.Sum(h => h.Samples) })
+                    .OrderByDescending(p => p.Samples).ThenBy(p => p.Path).Take(50).ToListAsync(ct))
+                .Select(p => (p.Path, p.Samples)).ToList();
+            var chosen = Choose(paths, path);
+            var counts = new int[HeatmapGrid.CellCount];
+            var samples = 0;
+            if (chosen is not null)
+            {
+                await foreach (var h in days.Where(h => h.Path == chosen).Select(h => new { h.Samples, h.Cells }).AsAsyncEnumerable().WithCancellation(ct))
+                {
+                    samples += h.Samples;
+                    HeatmapGrid.AddSerialized(counts, h.Cells);
+                }
+            }
+            return new HeatmapData(paths, chosen, samples, counts);
+        }
+        else
+        {
+            var (start, end) = calendar.UtcBounds(range);
+            var paths = (await db.Events.AsNoTracking()
+                    .Where(e => e.Type == EventTypes.Mouse && e.OccurredAt >= start && e.OccurredAt < end && e.Path != null)
+                    .GroupBy(e => e.Path!)
+                    .Select(g => new { Path = g.Key, Samples = g.Count() })
+                    .OrderByDescending(p => p.Samples).ThenBy(p => p.Path).Take(50).ToListAsync(ct))
+                .Select(p => (p.Path, p.Samples)).ToList();
+            var chosen = Choose(paths, path);
+            if (chosen is null) return new HeatmapData(paths, null, 0, new int[HeatmapGrid.CellCount]);
+            var counts = new int[HeatmapGrid.CellCount];
+            var samples = 0;
+            await foreach (var data in db.Events.AsNoTracking()
+                               .Where(e => e.Type == EventTypes.Mouse && e.OccurredAt >= start && e.OccurredAt < end && e.Path == chosen)
+                               .Select(e => e.Data).AsAsyncEnumerable().WithCancellation(ct))
+            {
+                samples++;
+                HeatmapGrid.Accumulate(counts, data);
+            }
+            return new HeatmapData(paths, chosen, samples, counts);
+        }
+    }
+
+    private static string? Choose(List<(string Path, int Samples)> paths, string? requested) =>
+        requested is not null && paths.Any(p => p.Path == requested) ? requested : paths.FirstOrDefault().Path;
+
+    /// <summary>
+    /// Every visitor who added to cart in the range: the products added, whether they bought in the
+    /// range, VIP status of their contact, and whether the purchase came through a cart-rescue nudge.
+    /// </summary>
+    public async Task<IReadOnlyList<CartFact>> CartsAsync(DateRange range, CancellationToken ct = default)
+    {
+        var (start, end) = calendar.UtcBounds(range);
+        var inRange = db.Events.AsNoTracking().Where(e => e.OccurredAt >= start && e.OccurredAt < end);
+        var adds = await inRange.Where(e => e.Type == EventTypes.AddToCart && e.ProductId != null)
+            .Select(e => new { e.VisitorId, ProductId = e.ProductId!.Value }).Distinct().ToListAsync(ct);
+        if (adds.Count == 0) return [];
+
+        var purchasers = (await inRange.Where(e => e.Type == EventTypes.Purchase)
+            .Select(e => e.VisitorId).Distinct().ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var cartVisitors = adds.Select(a => a.VisitorId).Distinct().ToList();
+        var vips = (await db.Visitors.AsNoTracking()
+                .Where(v => v.ContactId != null && v.Contact!.VipStatus)
+                .Select(v => v.Id).ToListAsync(ct))
+            .ToHashSet(StringComparer.Ordinal);
+        var rescued = await RescuedVisitorsAsync(start, end, ct);
+
+        return adds.GroupBy(a => a.VisitorId, StringComparer.Ordinal)
+            .Select(g => new CartFact(g.Key, g.Select(a => a.ProductId).ToHashSet(),
+                purchasers.Contains(g.Key), vips.Contains(g.Key), rescued.Contains(g.Key)))
+            .OrderBy(c => c.VisitorId, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>Visitors with an order in the range attributed to a cart-rescue nudge.</summary>
+    private async Task<HashSet<string>> RescuedVisitorsAsync(DateTime start, DateTime end, CancellationToken ct) =>
+        (await db.Orders.AsNoTracking()
+            .Where(o => o.PlacedAt >= start && o.PlacedAt < end && o.AttributedNudgeId != null)
+            .Join(db.Set<Nudge>().Where(n => n.Kind == NudgeKinds.CartRescue), o => o.AttributedNudgeId, n => n.Id, (o, _) => o.VisitorId)
+            .Distinct().ToListAsync(ct))
+        .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Nudges created in the range with how far each got, and the orders attributed to them (placed within
+    /// the attribution window after the click, so possibly after the range ends).
+    /// </summary>
+    public async Task<IReadOnlyList<NudgeFact>> NudgesAsync(DateRange range, CancellationToken ct = default)
+    {
+        var (start, end) = calendar.UtcBounds(range);
+        var nudges = db.Set<Nudge>().AsNoTracking().Where(n => n.CreatedAt >= start && n.CreatedAt < end);
+        var revenue = await db.Orders.AsNoTracking()
+            .Where(o => o.AttributedNudgeId != null && o.PlacedAt >= start)
+            .Join(nudges, o => o.AttributedNudgeId, n => n.Id, (o, n) => new { n.Id, o.TotalCents })
+            .GroupBy(x => x.Id)
+            .Select(g => new { Id = g.Key, Orders = g.Count(), Cents = g.Sum(x => x.TotalCents) })
+            .ToDictionaryAsync(x => x.Id, ct);
+        var rows = await nudges
+            .Select(n => new { n.Id, n.Kind, n.CampaignId, n.Status, Sent = n.SentAt != null, Clicked = n.ClickedAt != null })
+            .ToListAsync(ct);
+        return rows.Select(n => new NudgeFact(n.Kind, n.CampaignId, n.Status, n.Sent, n.Clicked,
+                revenue.TryGetValue(n.Id, out var r) ? r.Orders : 0, revenue.TryGetValue(n.Id, out var c) ? c.Cents : 0))
+            .ToList();
+    }
+
+    /// <summary>What a blast to every messageable contact would have met: how many contacts, and how many bought in the range.</summary>
+    public async Task<(int Contacts, int Buyers, long RevenueCents)> BlastBaselineAsync(DateRange range, CancellationToken ct = default)
+    {
+        var (start, end) = calendar.UtcBounds(range);
+        var contacts = await db.Contacts.AsNoTracking().CountAsync(c => c.OptedIn && !c.OptedOut && c.CreatedAt < end, ct);
+        var bought = (await db.Orders.AsNoTracking()
+            .Where(o => o.PlacedAt >= start && o.PlacedAt < end && o.ContactId != null)
+            .Join(db.Contacts.Where(c => c.OptedIn && !c.OptedOut), o => o.ContactId, c => c.Id, (o, c) => new { c.Id, o.TotalCents })
+            .GroupBy(_ => 1)
+            .Select(g => new { Buyers = g.Select(x => x.Id).Distinct().Count(), Cents = g.Sum(x => x.TotalCents) })
+            .ToListAsync(ct)).SingleOrDefault();
+        return (contacts, bought?.Buyers ?? 0, bought?.Cents ?? 0);
+    }
+}

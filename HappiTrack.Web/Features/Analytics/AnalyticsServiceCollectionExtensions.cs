@@ -1,0 +1,58 @@
+using Hangfire;
+using HappiTrack.Web.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace HappiTrack.Web.Features.Analytics;
+
+public static class AnalyticsServiceCollectionExtensions
+{
+    public static IServiceCollection AddAnalytics(this IServiceCollection services)
+    {
+        services.AddSingleton<ShopCalendar>();
+        services.AddScoped<AnalyticsQueries>();
+        services.AddScoped<RollupService>();
+        services.AddScoped<AnalyticsDashboard>();
+        services.AddScoped<DemoDataGenerator>();
+        services.AddScoped<AnalyticsJobs>();
+        return services;
+    }
+
+    /// <summary>The CSV exports, and the roll-up refresh as a recurring job (Areas/Analytics is authorised by AddAdminArea's convention).</summary>
+    public static IEndpointRouteBuilder MapAnalytics(this IEndpointRouteBuilder app)
+    {
+        var cron = app.ServiceProvider.GetRequiredService<IConfiguration>()["Jobs:Cron:AnalyticsRollup"] ?? "*/5 * * * *";
+        app.ServiceProvider.GetRequiredService<IRecurringJobManager>().AddOrUpdate<AnalyticsJobs>(
+            RollupService.RecurringJobId, j => j.RefreshRollups(CancellationToken.None), cron,
+            new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        app.MapGet("/analytics/export/{chart}.csv", ExportCsvAsync)
+            .RequireAuthorization(AuthPolicies.AnalyticsAccess)
+            .WithName("AnalyticsCsvExport");
+        return app;
+    }
+
+    /// <summary>The same table the page shows, as CSV; the query string is the page's own.</summary>
+    internal static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> ExportCsvAsync(
+        string chart, string? preset, string? from, string? to, string? source, string? page, string? tags,
+        AnalyticsDashboard dashboard, ShopCalendar calendar, CancellationToken ct)
+    {
+        var selection = RangeSelection.Resolve(preset, from, to, calendar.Today);
+        if (!selection.IsValid)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { [selection.ErrorField!] = [selection.Error!] }, title: "Invalid date range");
+        }
+        var data = await dashboard.BuildAsync(selection.Range, ParseSource(source), page, tags, ct);
+        var table = data.Tables.FirstOrDefault(t => t.Id == chart);
+        if (table is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown chart",
+                detail: $"Charts: {string.Join(", ", data.Tables.Select(t => t.Id))}.");
+        }
+        var bytes = System.Text.Encoding.UTF8.GetBytes(CsvExport.Write(table));
+        return TypedResults.File(bytes, "text/csv; charset=utf-8",
+            $"{table.Id}-{selection.Range.From:yyyy-MM-dd}-{selection.Range.To:yyyy-MM-dd}.csv");
+    }
+
+    internal static AnalyticsSource ParseSource(string? source) =>
+        string.Equals(source, "raw", StringComparison.OrdinalIgnoreCase) ? AnalyticsSource.Raw : AnalyticsSource.Rollup;
+}

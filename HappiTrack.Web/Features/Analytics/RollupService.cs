@@ -1,0 +1,104 @@
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Tracking;
+using Microsoft.EntityFrameworkCore;
+
+namespace HappiTrack.Web.Features.Analytics;
+
+/// <summary>
+/// Maintains the daily roll-ups. A day is always rebuilt whole from the raw events (delete + insert in
+/// one transaction), so a refresh is idempotent and a roll-up day equals the raw query over that day.
+/// </summary>
+public sealed class RollupService(AppDbContext db, ShopCalendar calendar, TimeProvider clock, ILogger<RollupService> logger)
+{
+    public const string RecurringJobId = "analytics:rollup";
+
+    /// <summary>Rebuilds every shop day in [from, to].</summary>
+    public async Task RefreshAsync(DateOnly from, DateOnly to, CancellationToken ct = default)
+    {
+        for (var day = from; day <= to; day = day.AddDays(1))
+            await RefreshDayAsync(day, ct);
+        var state = await LoadStateAsync(ct);
+        state.RefreshedAt = clock.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// Incremental maintenance, run by the recurring job: rebuilds only the days that received events
+    /// since the last run (tracked by the highest event id folded in). Returns how many days were rebuilt.
+    /// </summary>
+    public async Task<int> RefreshChangedDaysAsync(CancellationToken ct = default)
+    {
+        var state = await LoadStateAsync(ct);
+        var watermark = state.LastEventId;
+        // Read the new watermark first: events committed while we work land above it and are picked up next time.
+        var newWatermark = await db.Events.MaxAsync(e => (long?)e.Id, ct) ?? 0;
+        if (newWatermark <= watermark)
+        {
+            state.RefreshedAt = clock.GetUtcNow().UtcDateTime;
+            await db.SaveChangesAsync(ct);
+            return 0;
+        }
+
+        var changed = db.Events.Where(e => e.Id > watermark && e.Id <= newWatermark);
+        var first = await changed.MinAsync(e => e.OccurredAt, ct);
+        var last = await changed.MaxAsync(e => e.OccurredAt, ct);
+        var (from, to) = (calendar.DayOf(first), calendar.DayOf(last));
+        logger.LogInformation("Analytics roll-up: events {From}..{To} changed days {FirstDay}..{LastDay}",
+            watermark + 1, newWatermark, from, to);
+        await RefreshAsync(from, to, ct);
+
+        state = await LoadStateAsync(ct);
+        state.LastEventId = newWatermark;
+        await db.SaveChangesAsync(ct);
+        return to.DayNumber - from.DayNumber + 1;
+    }
+
+    public async Task<DateTime?> LastRefreshedAtAsync(CancellationToken ct = default) =>
+        await db.Set<RollupState>().AsNoTracking().Where(s => s.Id == RollupState.SingletonId)
+            .Select(s => s.RefreshedAt).FirstOrDefaultAsync(ct);
+
+    private async Task RefreshDayAsync(DateOnly day, CancellationToken ct)
+    {
+        var start = calendar.StartUtc(day);
+        var end = calendar.StartUtc(day.AddDays(1));
+        var heatmaps = await BuildHeatmapsAsync(start, end, ct);
+
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Set<VisitorDayFact>().Where(f => f.Day == day).ExecuteDeleteAsync(ct);
+        await db.Set<ProductDayStat>().Where(s => s.Day == day).ExecuteDeleteAsync(ct);
+        await db.Set<HeatmapDay>().Where(h => h.Day == day).ExecuteDeleteAsync(ct);
+        await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertVisitorDays, [day, start, end], ct);
+        await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertProductDays, [day, start, end], ct);
+        foreach (var (path, (samples, counts)) in heatmaps)
+            db.Set<HeatmapDay>().Add(new HeatmapDay { Day = day, Path = path, Samples = samples, Cells = HeatmapGrid.Serialize(counts) });
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+    }
+
+    internal async Task<Dictionary<string, (int Samples, int[] Counts)>> BuildHeatmapsAsync(DateTime start, DateTime end, CancellationToken ct, string? onlyPath = null)
+    {
+        var query = db.Events.AsNoTracking()
+            .Where(e => e.Type == EventTypes.Mouse && e.OccurredAt >= start && e.OccurredAt < end && e.Path != null);
+        if (onlyPath is not null) query = query.Where(e => e.Path == onlyPath);
+        var result = new Dictionary<string, (int Samples, int[] Counts)>(StringComparer.Ordinal);
+        await foreach (var e in query.Select(e => new { e.Path, e.Data }).AsAsyncEnumerable().WithCancellation(ct))
+        {
+            if (!result.TryGetValue(e.Path!, out var entry)) entry = (0, new int[HeatmapGrid.CellCount]);
+            HeatmapGrid.Accumulate(entry.Counts, e.Data);
+            result[e.Path!] = (entry.Samples + 1, entry.Counts);
+        }
+        return result;
+    }
+
+    private async Task<RollupState> LoadStateAsync(CancellationToken ct)
+    {
+        var state = await db.Set<RollupState>().FirstOrDefaultAsync(s => s.Id == RollupState.SingletonId, ct);
+        if (state is null)
+        {
+            state = new RollupState();
+            db.Set<RollupState>().Add(state);
+        }
+        return state;
+    }
+}

@@ -1,0 +1,99 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace HappiTrack.Web.Features.Analytics;
+
+/// <summary>Funnel steps as bits, so one small integer per visitor and day holds every step reached.</summary>
+[Flags]
+public enum FunnelSteps
+{
+    None = 0,
+    Visit = 1,
+    ProductView = 2,
+    AddToCart = 4,
+    Checkout = 8,
+    Purchase = 16,
+}
+
+/// <summary>
+/// One row per visitor and shop day with the funnel steps reached that day. Distinct-visitor counts
+/// over any range are then exact (OR the bits per visitor across days), which per-day totals could not give.
+/// </summary>
+public sealed class VisitorDayFact
+{
+    public DateOnly Day { get; set; }
+    public required string VisitorId { get; set; }
+    public FunnelSteps Steps { get; set; }
+}
+
+/// <summary>Per shop day, product and event type: events and distinct visitors. Event counts add up exactly across days.</summary>
+public sealed class ProductDayStat
+{
+    public DateOnly Day { get; set; }
+    public int ProductId { get; set; }
+    public required string Type { get; set; }
+    public int Events { get; set; }
+    public int Visitors { get; set; }
+}
+
+/// <summary>Per shop day and page path: mouse samples and the 20×20 grid counts, row-major, comma-separated.</summary>
+public sealed class HeatmapDay
+{
+    public DateOnly Day { get; set; }
+    public required string Path { get; set; }
+    public int Samples { get; set; }
+    public required string Cells { get; set; }
+}
+
+/// <summary>Where incremental maintenance stopped: the highest event id already folded into the roll-ups.</summary>
+public sealed class RollupState
+{
+    public const int SingletonId = 1;
+    public int Id { get; set; } = SingletonId;
+    public long LastEventId { get; set; }
+    public DateTime? RefreshedAt { get; set; }
+}
+
+internal sealed class VisitorDayFactConfiguration : IEntityTypeConfiguration<VisitorDayFact>
+{
+    public void Configure(EntityTypeBuilder<VisitorDayFact> b)
+    {
+        b.ToTable("AnalyticsVisitorDays");
+        b.HasKey(f => new { f.Day, f.VisitorId });
+        b.Property(f => f.VisitorId).HasMaxLength(32);
+        // Covering index: a range scan reads visitor and steps without touching the table.
+        b.HasIndex(f => new { f.Day, f.VisitorId, f.Steps });
+        // Linked-contact counts probe a few visitors' activity in the range.
+        b.HasIndex(f => new { f.VisitorId, f.Day });
+    }
+}
+
+internal sealed class ProductDayStatConfiguration : IEntityTypeConfiguration<ProductDayStat>
+{
+    public void Configure(EntityTypeBuilder<ProductDayStat> b)
+    {
+        b.ToTable("AnalyticsProductDays");
+        b.HasKey(s => new { s.Day, s.ProductId, s.Type });
+        b.Property(s => s.Type).HasMaxLength(32);
+    }
+}
+
+internal sealed class HeatmapDayConfiguration : IEntityTypeConfiguration<HeatmapDay>
+{
+    public void Configure(EntityTypeBuilder<HeatmapDay> b)
+    {
+        b.ToTable("AnalyticsHeatmapDays");
+        b.HasKey(h => new { h.Day, h.Path });
+        b.Property(h => h.Path).HasMaxLength(512);
+        b.Property(h => h.Cells).HasMaxLength(4000);
+    }
+}
+
+internal sealed class RollupStateConfiguration : IEntityTypeConfiguration<RollupState>
+{
+    public void Configure(EntityTypeBuilder<RollupState> b)
+    {
+        b.ToTable("AnalyticsRollupState");
+        b.Property(s => s.Id).ValueGeneratedNever();
+    }
+}
