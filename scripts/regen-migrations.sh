@@ -7,5 +7,4 @@ dotnet tool restore >/dev/null
 rm -rf Data/Migrations
 dotnet build -nologo -v q
 dotnet ef migrations add Initial --no-build --context SqliteAppDbContext -o Data/Migrations/Sqlite
-dotnet build -nologo -v q
 dotnet ef migrations add Initial --no-build --context PostgresAppDbContext -o Data/Migrations/Postgres

@@ -103,7 +103,7 @@ public sealed class TwoInstanceTests(TwoInstances instances) : IClassFixture<Two
         {
             var visitor = visitors[i % visitors.Length];
             var response = await clients[i % 2].TrackAsync(
-                TrackingHttp.Payload($$"""{"type":"click","data":{"path":"/","label":"n{{i}}"}}"""),
+                TrackingHttp.Payload($$$"""{"type":"click","data":{"path":"/","label":"n{{{i}}}"}}"""),
                 configure: r => r.Headers.Add("Cookie", $"{VisitorCookie.Name}={visitor}"));
             statuses[i] = response.StatusCode;
         });
