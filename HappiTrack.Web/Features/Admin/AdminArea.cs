@@ -26,8 +26,9 @@ public static class AdminArea
             // Staff pages show personal data; keep them out of browser and proxy caches.
             foreach (var area in new[] { "Admin", "Analytics" })
             {
+                // [ResponseCache] only acts on MVC actions, not pages: a result filter does run for pages.
                 options.Conventions.AddAreaFolderApplicationModelConvention(area, "/", model =>
-                    model.Filters.Add(new ResponseCacheAttribute { NoStore = true, Location = ResponseCacheLocation.None }));
+                    model.Filters.Add(new NoStoreResultFilter()));
             }
         });
         // Area folders are capitalised; URLs people type and share are not.
@@ -74,3 +75,15 @@ public static class AdminArea
 }
 
 public sealed record AdminApiCaller(string Name, string AuthenticatedBy, IReadOnlyList<string> Roles);
+
+/// <summary>Marks a response as not storable by browsers or proxies.</summary>
+internal sealed class NoStoreResultFilter : Microsoft.AspNetCore.Mvc.Filters.IResultFilter
+{
+    public void OnResultExecuting(Microsoft.AspNetCore.Mvc.Filters.ResultExecutingContext context)
+    {
+        context.HttpContext.Response.Headers.CacheControl = "no-store";
+        context.HttpContext.Response.Headers.Pragma = "no-cache";
+    }
+
+    public void OnResultExecuted(Microsoft.AspNetCore.Mvc.Filters.ResultExecutedContext context) { }
+}

@@ -33,8 +33,9 @@ public static class AnalyticsServiceCollectionExtensions
     /// <summary>The same table the page shows, as CSV; the query string is the page's own.</summary>
     internal static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> ExportCsvAsync(
         string chart, string? preset, string? from, string? to, string? source, string? page, string? tags,
-        AnalyticsDashboard dashboard, ShopCalendar calendar, CancellationToken ct)
+        AnalyticsDashboard dashboard, ShopCalendar calendar, HttpContext http, CancellationToken ct)
     {
+        http.Response.Headers.CacheControl = "no-store";
         var selection = RangeSelection.Resolve(preset, from, to, calendar.Today);
         if (!selection.IsValid)
         {

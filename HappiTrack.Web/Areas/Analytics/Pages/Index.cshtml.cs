@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace HappiTrack.Web.Areas.Analytics.Pages;
 
 /// <summary>The analytics dashboard. Every input is a plain string so bad dates become a message, not a binding error.</summary>
+[ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)] // customer figures stay out of shared caches
 public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calendar) : PageModel
 {
     [BindProperty(SupportsGet = true)] public string? Preset { get; set; }
@@ -24,6 +25,7 @@ public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calend
         Selection = RangeSelection.Resolve(Preset, From, To, Today);
         Data = await dashboard.BuildAsync(Selection.Range, AnalyticsServiceCollectionExtensions.ParseSource(Source), Path, Tags, ct);
         Response.Headers["Server-Timing"] = Data.ServerTiming;
+        Response.Headers.CacheControl = "no-store";
     }
 
     /// <summary>The query string that reproduces this view, for CSV links and the heatmap/tag pickers.</summary>
