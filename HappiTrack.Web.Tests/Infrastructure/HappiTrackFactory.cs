@@ -20,7 +20,10 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
     public HappiTrackFactory() : this(NewDatabasePath()) { }
 
     /// <summary>Point a second factory at an existing file to test what survives a restart.</summary>
-    public HappiTrackFactory(string databasePath) : this(databasePath, TestPostgres.SuiteRunsOnPostgres ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite) { }
+    public HappiTrackFactory(string databasePath) : this(databasePath, SuiteProvider) { }
+
+    /// <summary>The provider of factories that do not choose one (<c>HT_TEST_PROVIDER</c>).</summary>
+    public static DatabaseProvider SuiteProvider => TestPostgres.SuiteRunsOnPostgres ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
 
     /// <param name="databasePath">The SQLite file, or on PostgreSQL the key its database name derives from.</param>
     public HappiTrackFactory(string databasePath, DatabaseProvider provider)
