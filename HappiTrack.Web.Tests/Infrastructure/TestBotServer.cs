@@ -29,6 +29,9 @@ public sealed class TestBotServer : IAsyncDisposable
     public double FailureRate { get; set; }
     public int[] FailureStatuses { get; set; } = [429, 500];
 
+    /// <summary>Stamps <see cref="RecordedRequest.ReceivedAtUtc"/>; give it the app's fake clock to see outbox attempt times.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     public Uri BaseAddress { get; }
     public IReadOnlyCollection<RecordedRequest> Requests => _requests.ToArray();
 
@@ -55,7 +58,7 @@ public sealed class TestBotServer : IAsyncDisposable
             server._requests.Enqueue(new RecordedRequest(
                 context.Request.Method, context.Request.Path, context.Request.QueryString.Value ?? "",
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                body, status, DateTime.UtcNow));
+                body, status, server.Clock.GetUtcNow().UtcDateTime));
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(responseBody);

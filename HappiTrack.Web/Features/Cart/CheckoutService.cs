@@ -28,7 +28,7 @@ public static class CheckoutFields
     public const string DiscountToken = "DiscountToken";
 }
 
-public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IBrainTrigger brain)
+public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IBrainTrigger brain, NudgeAttribution attribution)
 {
     public const int MaxNameLength = 100;
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
@@ -101,6 +101,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
             Lines = lines,
         };
         db.Orders.Add(order);
+        await attribution.AttributeAsync(order, ct);
 
         if (request.WhatsAppOptIn) await CreateOptedInContactIfNewAsync(phone, name, now, ct);
 

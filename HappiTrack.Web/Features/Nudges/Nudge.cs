@@ -77,6 +77,39 @@ public sealed class Nudge
     public string? Reason { get; set; }
     /// <summary>A claimed (sending) nudge whose lease ran out was abandoned by a crashed processor.</summary>
     public DateTime? LeaseUntil { get; set; }
+
+    /// <summary>The channel's id for the sent message (WhatsApp's <c>wamid</c>); delivery statuses are matched on it.</summary>
+    public string? ProviderMessageId { get; set; }
+    /// <summary>The furthest delivery status the channel reported: <see cref="DeliveryStatuses"/>.</summary>
+    public string? DeliveryStatus { get; set; }
+    public DateTime? DeliveredAt { get; set; }
+    public DateTime? ReadAt { get; set; }
+    /// <summary>The channel reported the message undeliverable (after it had accepted it).</summary>
+    public DateTime? FailedAt { get; set; }
+    /// <summary>The first order attributed to this nudge; <see cref="RevenueCents"/> sums every attributed order.</summary>
+    public DateTime? ConvertedAt { get; set; }
+    public long RevenueCents { get; set; }
+}
+
+/// <summary>
+/// What the channel reports after accepting a message. Ranked so that a late or duplicated report
+/// never moves a nudge backwards: <c>read</c> stays <c>read</c> whatever arrives after it.
+/// </summary>
+public static class DeliveryStatuses
+{
+    public const string Sent = "sent";
+    public const string Delivered = "delivered";
+    public const string Read = "read";
+    public const string Failed = "failed";
+
+    public static int Rank(string? status) => status switch
+    {
+        Sent => 1,
+        Failed => 2,
+        Delivered => 3,
+        Read => 4,
+        _ => 0,
+    };
 }
 
 internal sealed class NudgeConfiguration : IEntityTypeConfiguration<Nudge>
@@ -94,12 +127,16 @@ internal sealed class NudgeConfiguration : IEntityTypeConfiguration<Nudge>
         b.Property(n => n.CartSnapshot).HasMaxLength(4096);
         b.Property(n => n.LastError).HasMaxLength(1000);
         b.Property(n => n.Reason).HasMaxLength(200);
+        b.Property(n => n.ProviderMessageId).HasMaxLength(128);
+        b.Property(n => n.DeliveryStatus).HasMaxLength(16);
         b.HasIndex(n => n.DedupKey).IsUnique();
         b.HasIndex(n => n.Code).IsUnique();
         b.HasIndex(n => new { n.Status, n.SendAfter });
         b.HasIndex(n => new { n.ContactId, n.CreatedAt });
         b.HasIndex(n => new { n.ContactId, n.SentAt });
         b.HasIndex(n => n.CartId);
+        b.HasIndex(n => n.ProviderMessageId);
+        b.HasIndex(n => new { n.ContactId, n.ClickedAt });
         b.HasOne(n => n.Token).WithMany().HasForeignKey(n => n.TokenId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne(n => n.Contact).WithMany().HasForeignKey(n => n.ContactId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -8,7 +8,37 @@ namespace HappiTrack.Web.Features.Nudges;
 public sealed record NudgeDto(
     int Id, int ContactId, string Kind, string Status, string Message, string Link, string? Token,
     DateTime CreatedAt, DateTime SendAfter, DateTime? SentAt, int Attempts, string? LastError,
-    string? Reason, DateTime? ExpiresAt, DateTime? ClickedAt);
+    string? Reason, DateTime? ExpiresAt, DateTime? ClickedAt, string? DeliveryStatus, DateTime? FailedAt, NudgeFunnel Funnel);
+
+/// <summary>
+/// One nudge's way from the outbox to a sale: queued → sent → delivered → read → clicked →
+/// converted, each with its time, and the furthest <see cref="Stage"/> reached in SPEC §6's words
+/// (queued, deferred, sent, delivered, read, clicked, converted, failed, suppressed; a cancelled nudge counts as suppressed).
+/// Shared by <c>GET /api/nudges</c> and the campaign log: select <see cref="Of"/> in the final projection.
+/// </summary>
+public sealed record NudgeFunnel(
+    string Stage, DateTime QueuedAt, DateTime? SentAt, DateTime? DeliveredAt, DateTime? ReadAt,
+    DateTime? ClickedAt, DateTime? ConvertedAt, long RevenueCents, int? AttributedOrders = null)
+{
+    public static NudgeFunnel Of(Nudge n) => new(
+        StageOf(n.Status, n.DeliveryStatus, n.DeliveredAt, n.ReadAt, n.ClickedAt, n.ConvertedAt),
+        n.CreatedAt, n.SentAt, n.DeliveredAt ?? n.ReadAt, n.ReadAt, n.ClickedAt, n.ConvertedAt, n.RevenueCents);
+
+    public static string StageOf(string status, string? deliveryStatus, DateTime? deliveredAt, DateTime? readAt, DateTime? clickedAt, DateTime? convertedAt)
+    {
+        if (convertedAt is not null) return "converted";
+        if (clickedAt is not null) return "clicked";
+        if (readAt is not null) return "read";
+        if (deliveredAt is not null) return "delivered";
+        if (deliveryStatus == DeliveryStatuses.Failed || status is NudgeStatuses.Failed or NudgeStatuses.Dead) return "failed";
+        return status switch
+        {
+            NudgeStatuses.Sending => NudgeStatuses.Queued,
+            NudgeStatuses.Cancelled => NudgeStatuses.Suppressed,
+            _ => status,
+        };
+    }
+}
 
 public static class NudgeApi
 {
@@ -18,6 +48,7 @@ public static class NudgeApi
     public static IEndpointRouteBuilder MapNudgeApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/nudges", ListAsync).RequireAuthorization(AuthPolicies.AdminApi);
+        app.MapPost("/api/nudges/{id:int}/retry", RetryAsync).RequireAuthorization(AuthPolicies.AdminApi);
         return app;
     }
 
@@ -46,9 +77,24 @@ public static class NudgeApi
         if (!string.IsNullOrEmpty(kind)) query = query.Where(n => n.Kind == kind);
         if (!string.IsNullOrEmpty(status)) query = query.Where(n => n.Status == status);
         var rows = await query.OrderByDescending(n => n.Id).Take(take)
-            .Select(n => new NudgeDto(n.Id, n.ContactId, n.Kind, n.Status, n.Message, n.Link, n.TokenValue,
-                n.CreatedAt, n.SendAfter, n.SentAt, n.Attempts, n.LastError, n.Reason, n.ExpiresAt, n.ClickedAt))
             .ToListAsync(ct);
-        return TypedResults.Ok(rows);
+        return TypedResults.Ok(rows.Select(ToDto).ToList());
+    }
+
+    public static NudgeDto ToDto(Nudge n) => new(n.Id, n.ContactId, n.Kind, n.Status, n.Message, n.Link, n.TokenValue,
+        n.CreatedAt, n.SendAfter, n.SentAt, n.Attempts, n.LastError, n.Reason, n.ExpiresAt, n.ClickedAt, n.DeliveryStatus, n.FailedAt, NudgeFunnel.Of(n));
+
+    /// <summary>An admin sends a dead-lettered or failed nudge again: a fresh set of attempts, due now (the guards still apply).</summary>
+    private static async Task<Results<Ok<NudgeDto>, NotFound, ProblemHttpResult>> RetryAsync(
+        int id, AppDbContext db, TimeProvider clock, IOutboxTrigger outbox, CancellationToken ct)
+    {
+        var nudge = await db.Set<Nudge>().FirstOrDefaultAsync(n => n.Id == id, ct);
+        if (nudge is null) return TypedResults.NotFound();
+        if (!NudgeOutbox.Retry(nudge, clock.GetUtcNow().UtcDateTime))
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Only dead or failed nudges can be retried.",
+                extensions: new Dictionary<string, object?> { ["status"] = nudge.Status });
+        await db.SaveChangesAsync(ct);
+        outbox.NudgeWritten();
+        return TypedResults.Ok(ToDto(nudge));
     }
 }

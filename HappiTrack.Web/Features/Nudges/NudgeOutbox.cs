@@ -100,6 +100,18 @@ public sealed class NudgeOutbox(ShopContext shop)
             .Where(n => n.CartId == cartId && n.Kind == NudgeKinds.CartRescue && NudgeStatuses.Pending.Contains(n.Status))
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Cancelled).SetProperty(n => n.Reason, "checked_out"), ct);
 
+    /// <summary>Puts a dead or failed nudge back in the queue with a fresh attempt budget; false for any other state.</summary>
+    public static bool Retry(Nudge nudge, DateTime now)
+    {
+        if (nudge.Status is not (NudgeStatuses.Dead or NudgeStatuses.Failed)) return false;
+        nudge.Status = NudgeStatuses.Queued;
+        nudge.Attempts = 0;
+        nudge.SendAfter = now;
+        nudge.LeaseUntil = null;
+        nudge.Reason = "admin_retry";
+        return true;
+    }
+
     public static string NewCode() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 
     public static string Render(string template, IReadOnlyDictionary<string, string> values)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Rules;
@@ -9,8 +10,18 @@ namespace HappiTrack.Web.Features.Nudges;
 /// The <c>outbox:dispatch</c> job: claims due nudges one by one with a conditional UPDATE (so two
 /// processors or instances never send the same nudge), re-applies the guards, dispatches, and
 /// records the outcome. All state is in the nudge rows; a crash mid-send leaves a lease that
-/// expires, after which the nudge is retried.
+/// expires, after which the nudge is retried if the channel de-duplicates resends
+/// (<see cref="INudgeDispatcher.ResendIsSafe"/>), or dead-lettered for an admin to check if not.
 /// </summary>
+/// <remarks>
+/// Retry policy, two layers that multiply: the HTTP client retries transient failures within one
+/// attempt (<see cref="DispatchHttpOptions"/>: RetryCount retries, jittered exponential delays, a
+/// total timeout under half the lease); across attempts the nudge is re-queued with
+/// <see cref="Backoff"/> and dead-lettered after <c>Rules:Dispatch:MaxAttempts</c>. So a nudge
+/// costs at most MaxAttempts × (1 + RetryCount) requests (5 × 3 = 15 by default) spread over
+/// 30 s + 60 s + 120 s + 240 s of outbox backoff. A refusal (4xx other than 408/429) is
+/// dead-lettered at once; WhatsApp's marketing limit defers by a day without using an attempt.
+/// </remarks>
 public sealed class OutboxProcessor(
     AppDbContext db,
     INudgeDispatcher dispatcher,
@@ -39,7 +50,7 @@ public sealed class OutboxProcessor(
         {
             ct.ThrowIfCancellationRequested();
             if (!await ClaimAsync(candidate.Id, candidate.Status, candidate.LeaseUntil, ct)) continue;
-            if (await ProcessClaimedAsync(candidate.Id, ct)) sent++;
+            if (await ProcessClaimedAsync(candidate.Id, abandoned: candidate.Status == NudgeStatuses.Sending, ct)) sent++;
         }
         return sent;
     }
@@ -56,12 +67,23 @@ public sealed class OutboxProcessor(
         return affected == 1;
     }
 
-    private async Task<bool> ProcessClaimedAsync(int id, CancellationToken ct)
+    private async Task<bool> ProcessClaimedAsync(int id, bool abandoned, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var nudge = await db.Set<Nudge>().Include(n => n.Contact).Include(n => n.Token).FirstAsync(n => n.Id == id, ct);
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
+
+        if (abandoned && !dispatcher.ResendIsSafe)
+        {
+            // The channel may have delivered it before the crash; a second message is worse than a late admin retry.
+            nudge.Status = NudgeStatuses.Dead;
+            nudge.LeaseUntil = null;
+            nudge.LastError = "Outcome unknown: the sender stopped during the send. Check the channel before retrying.";
+            logger.LogWarning("Nudge {NudgeId} dead-lettered: its send was interrupted and the channel cannot de-duplicate a resend", nudge.Id);
+            await db.SaveChangesAsync(ct);
+            return false;
+        }
 
         if (nudge.Kind == NudgeKinds.CartRescue && await CartCheckedOutAsync(nudge, ct))
         {
@@ -91,8 +113,7 @@ public sealed class OutboxProcessor(
         DispatchResult result;
         try
         {
-            result = await dispatcher.SendAsync(
-                new OutgoingMessage(nudge.Id, nudge.Kind, nudge.Contact.Phone, nudge.Contact.Name, nudge.Message, nudge.Link), ct);
+            result = await dispatcher.SendAsync(await ComposeAsync(nudge, ct), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -106,13 +127,20 @@ public sealed class OutboxProcessor(
             nudge.Status = NudgeStatuses.Sent;
             nudge.SentAt = now;
             nudge.LastError = null;
+            nudge.ProviderMessageId = result.ProviderMessageId ?? nudge.ProviderMessageId;
             // An offer is valid for its period from when the contact receives it, not from when a guard held it back.
             if (nudge.Token is { RedeemedAt: null } token && now > nudge.CreatedAt) token.ExpiresAt += now - nudge.CreatedAt;
+        }
+        else if (result.DeferFor is { } wait)
+        {
+            Release(nudge, NudgeStatuses.Deferred, result.Error);
+            nudge.SendAfter = now + wait;
+            logger.LogInformation("Nudge {NudgeId} deferred by the channel to {SendAfter:o}: {Reason}", nudge.Id, nudge.SendAfter, result.Error);
         }
         else
         {
             nudge.LastError = Truncate(result.Error, 1000);
-            if (nudge.Attempts >= settings.Dispatch.MaxAttempts)
+            if (result.Permanent || nudge.Attempts >= settings.Dispatch.MaxAttempts)
             {
                 nudge.Status = NudgeStatuses.Dead;
                 logger.LogWarning("Nudge {NudgeId} is dead after {Attempts} attempts: {Error}", nudge.Id, nudge.Attempts, nudge.LastError);
@@ -125,6 +153,31 @@ public sealed class OutboxProcessor(
         }
         await db.SaveChangesAsync(ct);
         return result.Succeeded;
+    }
+
+    private async Task<OutgoingMessage> ComposeAsync(Nudge nudge, CancellationToken ct)
+    {
+        ProductSummary? product = null;
+        if (nudge.ProductId is { } productId)
+            product = await db.Products.AsNoTracking().Where(p => p.Id == productId)
+                .Select(p => new ProductSummary(p.Id, p.Slug, p.Name, p.PriceCents)).FirstOrDefaultAsync(ct);
+        List<CartLineSummary>? cart = null;
+        if (nudge.CartSnapshot is not null)
+        {
+            var lines = JsonSerializer.Deserialize<List<CartSnapshotLine>>(nudge.CartSnapshot) ?? [];
+            var ids = lines.Select(l => l.ProductId).ToList();
+            var products = await db.Products.AsNoTracking().Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, ct);
+            cart = lines.Where(l => products.ContainsKey(l.ProductId))
+                .Select(l => new CartLineSummary(l.ProductId, products[l.ProductId].Name, l.Quantity, products[l.ProductId].PriceCents)).ToList();
+        }
+        return new OutgoingMessage(nudge.Id, nudge.Kind, nudge.Contact.Phone, nudge.Contact.Name, nudge.Message, nudge.Link)
+        {
+            Code = nudge.Code,
+            Token = nudge.TokenValue,
+            Product = product,
+            Cart = cart,
+            LastInboundAt = nudge.Contact.LastInboundAt,
+        };
     }
 
     /// <summary>Exponential: base, 2·base, 4·base... capped at a day.</summary>

@@ -556,6 +556,9 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("ContactId")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("ConvertedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -564,7 +567,17 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("FailedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Kind")
@@ -592,9 +605,19 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int?>("ProductId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ProviderMessageId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTime?>("ReadAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Reason")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<long>("RevenueCents")
+                        .HasColumnType("bigint");
 
                     b.Property<DateTime>("SendAfter")
                         .HasColumnType("timestamp with time zone");
@@ -624,7 +647,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.HasIndex("DedupKey")
                         .IsUnique();
 
+                    b.HasIndex("ProviderMessageId");
+
                     b.HasIndex("TokenId");
+
+                    b.HasIndex("ContactId", "ClickedAt");
 
                     b.HasIndex("ContactId", "CreatedAt");
 

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HappiTrack.Web.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261124042615_Initial")]
+    [Migration("20261124044745_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -559,6 +559,9 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("ContactId")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("ConvertedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -567,7 +570,17 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("FailedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Kind")
@@ -595,9 +608,19 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int?>("ProductId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ProviderMessageId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTime?>("ReadAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Reason")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<long>("RevenueCents")
+                        .HasColumnType("bigint");
 
                     b.Property<DateTime>("SendAfter")
                         .HasColumnType("timestamp with time zone");
@@ -627,7 +650,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.HasIndex("DedupKey")
                         .IsUnique();
 
+                    b.HasIndex("ProviderMessageId");
+
                     b.HasIndex("TokenId");
+
+                    b.HasIndex("ContactId", "ClickedAt");
 
                     b.HasIndex("ContactId", "CreatedAt");
 

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace HappiTrack.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261124042408_Initial")]
+    [Migration("20261124044728_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -532,6 +532,9 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int>("ContactId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ConvertedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -540,7 +543,17 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FailedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Kind")
@@ -568,9 +581,19 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int?>("ProductId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ProviderMessageId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReadAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Reason")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("RevenueCents")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("SendAfter")
                         .HasColumnType("TEXT");
@@ -600,7 +623,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.HasIndex("DedupKey")
                         .IsUnique();
 
+                    b.HasIndex("ProviderMessageId");
+
                     b.HasIndex("TokenId");
+
+                    b.HasIndex("ContactId", "ClickedAt");
 
                     b.HasIndex("ContactId", "CreatedAt");
 
