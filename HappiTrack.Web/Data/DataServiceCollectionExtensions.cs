@@ -37,6 +37,9 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
 
 public static class DataServiceCollectionExtensions
 {
+    /// <summary>Any fixed number: it only has to be the same on every instance.</summary>
+    private const long MigrationLockKey = 7366278;
+
     public static IServiceCollection AddAppDatabase(this IServiceCollection services, IConfiguration configuration)
     {
         var options = DatabaseOptions.From(configuration);
@@ -73,7 +76,7 @@ public static class DataServiceCollectionExtensions
         var lockConnectionString = new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false }.ConnectionString;
         await using var lockConnection = new NpgsqlConnection(lockConnectionString);
         await lockConnection.OpenAsync(ct);
-        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(7366278)", lockConnection))
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", lockConnection))
             await take.ExecuteNonQueryAsync(ct);
         await db.Database.MigrateAsync(ct);
         await CatalogSeed.SeedAsync(db, ct);
