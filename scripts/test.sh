@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: unit, integration and end-to-end (real Chromium).
+# Runs every test: unit, integration and end-to-end (real Chromium). The integration suite runs
+# twice, on SQLite and on PostgreSQL (a throwaway server from scripts/pg.sh, stopped on exit).
 # Installs what the tests need and the machine lacks (Debian's chromium), then prints
 # one closing line "N passed, N failed" summed over the test projects.
 set -uo pipefail
@@ -13,12 +14,24 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${HT_CHROMIUM:-}" ]; then
 fi
 
 dotnet tool restore >/dev/null
+
+pg_dir=$(mktemp -d /tmp/happitrack-test-pg.XXXXXX)
+trap 'scripts/pg.sh stop "$pg_dir"' EXIT
+if HT_TEST_POSTGRES=$(scripts/pg.sh start "$pg_dir"); then
+  export HT_TEST_POSTGRES
+else
+  # No silent skip: without a server every PostgreSQL test fails and says why.
+  echo "could not start PostgreSQL (initdb/pg_ctl on PATH?); the PostgreSQL tests will fail"
+  unset HT_TEST_POSTGRES; export CI=${CI:-1}
+fi
 dotnet build HappiTrack.sln -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0; failed=0; status=0
-for project in HappiTrack.Web.Tests HappiTrack.E2E; do
+for run in HappiTrack.Web.Tests:Sqlite HappiTrack.Web.Tests:Postgres HappiTrack.E2E:Sqlite; do
+  project=${run%%:*}
   log=$(mktemp)
-  dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+  echo "== $project on ${run##*:}"
+  HT_TEST_PROVIDER=${run##*:} dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
   [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
   # vstest's summary: "Passed!  - Failed:     0, Passed:    12, Skipped: ..."
   summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+' "$log" | tail -1)

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Data;
 using System.Collections.Concurrent;
 using System.Net;
 using AngleSharp.Html.Parser;
@@ -20,7 +21,8 @@ public class AdminFactory : HappiTrackFactory
 
     public AdminFactory() : this(NewDatabasePath()) { }
 
-    public AdminFactory(string databasePath, bool configureAdmin = true, string? environment = null) : base(databasePath)
+    public AdminFactory(string databasePath, bool configureAdmin = true, string? environment = null, DatabaseProvider? provider = null)
+        : base(databasePath, provider ?? SuiteProvider)
     {
         Environment = environment;
         if (!configureAdmin) return;

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Tests.Infrastructure;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Analytics;
 using HappiTrack.Web.Features.Tracking;
@@ -9,7 +10,8 @@ namespace HappiTrack.Web.Tests.Analytics;
 /// <summary>On a generated history of a few thousand events, every table from the roll-ups equals the raw one.</summary>
 public sealed class RollupAgreementTests : IAsyncLifetime
 {
-    private readonly AdminFactory _factory = AnalyticsTestData.NewFactory();
+    // The demo data generator writes SQLite files only, so this comparison runs on SQLite in both suite passes.
+    private readonly AdminFactory _factory = new(HappiTrackFactory.NewDatabasePath(), provider: DatabaseProvider.Sqlite);
 
     public async Task InitializeAsync()
     {

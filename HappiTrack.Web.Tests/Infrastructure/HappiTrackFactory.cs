@@ -9,7 +9,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace HappiTrack.Web.Tests.Infrastructure;
 
 /// <summary>
-/// The real app over a real, private SQLite file. Time is a <see cref="FakeTimeProvider"/> that
+/// The real app over a real, private SQLite file, or a private PostgreSQL database when the suite
+/// runs with <c>HT_TEST_PROVIDER=Postgres</c> (see <see cref="TestPostgres"/>). Time is a <see cref="FakeTimeProvider"/> that
 /// tests move by hand; it starts at noon UTC so quiet hours do not interfere unless a test wants them.
 /// </summary>
 public class HappiTrackFactory : WebApplicationFactory<Program>
@@ -19,12 +20,26 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
     public HappiTrackFactory() : this(NewDatabasePath()) { }
 
     /// <summary>Point a second factory at an existing file to test what survives a restart.</summary>
-    public HappiTrackFactory(string databasePath)
+    public HappiTrackFactory(string databasePath) : this(databasePath, SuiteProvider) { }
+
+    /// <summary>The provider of factories that do not choose one (<c>HT_TEST_PROVIDER</c>).</summary>
+    public static DatabaseProvider SuiteProvider => TestPostgres.SuiteRunsOnPostgres ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
+
+    /// <param name="databasePath">The SQLite file, or on PostgreSQL the key its database name derives from.</param>
+    public HappiTrackFactory(string databasePath, DatabaseProvider provider)
     {
         DatabasePath = databasePath;
+        Provider = provider;
+        if (provider == DatabaseProvider.Postgres) PostgresDatabase = TestPostgres.DatabaseNameFor(databasePath);
     }
 
     public string DatabasePath { get; }
+    public DatabaseProvider Provider { get; }
+    public string? PostgresDatabase { get; }
+
+    public string ConnectionString => PostgresDatabase is { } database
+        ? TestPostgres.ConnectionStringFor(database)
+        : $"Data Source={DatabasePath}";
     public FakeTimeProvider Clock { get; } = new(DefaultStart);
     /// <summary>Configuration overrides; set before the first client or service is requested.</summary>
     public Dictionary<string, string?> Settings { get; } = new();
@@ -36,7 +51,9 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
+        if (PostgresDatabase is not null) TestPostgres.EnsureDatabase(PostgresDatabase);
+        builder.UseSetting("Database:Provider", Provider.ToString());
+        builder.UseSetting("ConnectionStrings:Default", ConnectionString);
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureServices(services =>
         {
@@ -66,6 +83,11 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
         if (!DeleteDatabaseOnDispose) return;
+        if (PostgresDatabase is not null)
+        {
+            await TestPostgres.DropDatabaseAsync(PostgresDatabase);
+            return;
+        }
         SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {

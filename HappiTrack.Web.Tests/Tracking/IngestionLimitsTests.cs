@@ -84,7 +84,7 @@ internal sealed class GatedFactory : HappiTrackFactory
         {
             var real = services.Single(d => d.ServiceType == typeof(IEventStore));
             services.Remove(real);
-            services.AddSingleton<IEventStore>(_ => Store = new GatedEventStore((IEventStore)Activator.CreateInstance(real.ImplementationType!)!));
+            services.AddSingleton<IEventStore>(sp => Store = new GatedEventStore((IEventStore)real.ImplementationFactory!(sp)));
         });
     }
 }

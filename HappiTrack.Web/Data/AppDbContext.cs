@@ -11,7 +11,12 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace HappiTrack.Web.Data;
 
-public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
+/// <summary>
+/// The one model. Each database provider derives its own context (<see cref="SqliteAppDbContext"/>,
+/// <see cref="PostgresAppDbContext"/>) only so that each has its own migrations; DI hands out the
+/// derived one as <see cref="AppDbContext"/>, so feature code never knows the provider.
+/// </summary>
+public abstract class AppDbContext(DbContextOptions options)
     : IdentityDbContext<IdentityUser>(options), IDataProtectionKeyContext
 {
     public DbSet<Category> Categories => Set<Category>();

@@ -2,17 +2,58 @@ using System.Data.Common;
 using HappiTrack.Web.Features.Catalog;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
 
 namespace HappiTrack.Web.Data;
 
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary><c>Database:Provider</c> and <c>ConnectionStrings:Default</c>, for the few places that must know the engine.</summary>
+public sealed record DatabaseOptions(DatabaseProvider Provider, string ConnectionString)
+{
+    public const string DefaultSqlite = "Data Source=happitrack.db";
+
+    public bool IsPostgres => Provider == DatabaseProvider.Postgres;
+
+    public static DatabaseOptions From(IConfiguration configuration)
+    {
+        var name = configuration["Database:Provider"];
+        var provider = string.IsNullOrWhiteSpace(name) ? DatabaseProvider.Sqlite
+            : Enum.TryParse<DatabaseProvider>(name.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed
+            : throw new InvalidOperationException($"Database:Provider must be Sqlite or Postgres, not '{name}'.");
+        var connectionString = configuration.GetConnectionString("Default");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = provider == DatabaseProvider.Sqlite ? DefaultSqlite
+                : throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Default is not set.");
+        }
+        return new DatabaseOptions(provider, connectionString);
+    }
+}
+
 public static class DataServiceCollectionExtensions
 {
+    /// <summary>Any fixed number: it only has to be the same on every instance.</summary>
+    private const long MigrationLockKey = 7366278;
+
     public static IServiceCollection AddAppDatabase(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = configuration.GetConnectionString("Default") ?? "Data Source=happitrack.db";
-        services.AddDbContextPool<AppDbContext>(options => options
-            .UseSqlite(connectionString)
-            .AddInterceptors(new SqlitePragmaInterceptor()));
+        var options = DatabaseOptions.From(configuration);
+        services.AddSingleton(options);
+        if (options.IsPostgres)
+        {
+            services.AddDbContextPool<AppDbContext, PostgresAppDbContext>(db => db.UseNpgsql(options.ConnectionString));
+        }
+        else
+        {
+            services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(db => db
+                .UseSqlite(options.ConnectionString)
+                .AddInterceptors(new SqlitePragmaInterceptor()));
+        }
         return services;
     }
 
@@ -25,7 +66,18 @@ public static class DataServiceCollectionExtensions
         {
             // WAL lets the tracker's writer and page readers work side by side; the mode is stored in the file.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            await db.Database.MigrateAsync(ct);
+            await CatalogSeed.SeedAsync(db, ct);
+            return;
         }
+
+        // Instances starting together would otherwise race to seed the same rows; a session-level
+        // advisory lock makes the second wait and then find everything in place.
+        var lockConnectionString = new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false }.ConnectionString;
+        await using var lockConnection = new NpgsqlConnection(lockConnectionString);
+        await lockConnection.OpenAsync(ct);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", lockConnection))
+            await take.ExecuteNonQueryAsync(ct);
         await db.Database.MigrateAsync(ct);
         await CatalogSeed.SeedAsync(db, ct);
     }

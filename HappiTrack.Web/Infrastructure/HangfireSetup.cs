@@ -1,5 +1,8 @@
 using Hangfire;
 using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Tokens;
@@ -9,6 +12,8 @@ namespace HappiTrack.Web.Infrastructure;
 /// <summary>
 /// Hangfire only triggers work: every job reads and writes the application database and is
 /// idempotent, so its in-memory storage can be lost on restart without losing anything.
+/// On PostgreSQL the storage is the shared database instead, so several instances share one queue
+/// and each recurring occurrence runs on one instance only.
 /// </summary>
 public static class HangfireSetup
 {
@@ -23,7 +28,8 @@ public static class HangfireSetup
         services.AddSingleton(options);
         // Registered before AddHangfire so this app's clients and server use it instead of the
         // process-wide JobStorage.Current (several apps in one test process must not share one).
-        services.AddSingleton<JobStorage>(_ => new InMemoryStorage());
+        var database = DatabaseOptions.From(configuration);
+        services.AddSingleton<JobStorage>(_ => database.IsPostgres ? PostgresStorage(database.ConnectionString) : new InMemoryStorage());
         services.AddHangfire((provider, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
@@ -43,6 +49,18 @@ public static class HangfireSetup
         services.AddSingleton<IOutboxTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
         services.AddScoped<BrainJobs>();
         return services;
+    }
+
+    private static PostgreSqlStorage PostgresStorage(string connectionString)
+    {
+        var storage = new PostgreSqlStorageOptions
+        {
+            SchemaName = "hangfire",
+            // Jobs enqueued on write (dispatch, projection) should start within a second, not the 15 s default.
+            QueuePollInterval = TimeSpan.FromSeconds(1),
+            UseSlidingInvisibilityTimeout = true,
+        };
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storage), storage);
     }
 
     /// <summary>Registers (or updates) the recurring jobs under their constant ids.</summary>

@@ -3,18 +3,23 @@
 # Naive = one SaveChanges per request) starts it in Production mode on a fresh temporary SQLite
 # file, then runs the load generator: the sustained maximum (closed loop), then a fixed 5,000
 # events/s (open loop) for latency. Prints one line per run; logs go to bench/results/ (git-ignored).
-# Usage: bench/ingest/run.sh [seconds per run, default 20] [writers, default "Batched Naive"]
+# With providers "Sqlite Postgres" each writer also runs on a throwaway PostgreSQL 15 (scripts/pg.sh,
+# fsync off like the tests' server; one fresh server per run) with Database:Provider=Postgres.
+# Usage: bench/ingest/run.sh [seconds per run, default 20] [writers, default "Batched Naive"] [providers, default "Sqlite"]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
 writers="${2:-Batched Naive}"
+providers="${3:-Sqlite}"
 port="${HT_BENCH_PORT:-5099}"
 out="bench/results/ingest-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 work="$(mktemp -d)"
 app_pid=""
+pg_dir=""
 cleanup() {
   if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
+  if [ -n "$pg_dir" ]; then scripts/pg.sh stop "$pg_dir"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -28,24 +33,37 @@ dotnet build bench/ingest/LoadGenerator -c Release -o "$work/loadgen" -nologo -v
   echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/summary.txt"
 
+for provider in $providers; do
 for writer in $writers; do
-  db="$work/bench-$writer.db"
+  label="$writer"
+  if [ "$provider" = Postgres ]; then
+    pg_dir=$(mktemp -u /tmp/happitrack-bench-pg.XXXXXX)
+    db=$(scripts/pg.sh start "$pg_dir")
+    connection="$db"
+    label="$writer on PostgreSQL"
+  else
+    db="$work/bench-$writer.db"
+    connection="Data Source=$db"
+  fi
   ASPNETCORE_ENVIRONMENT=Production \
   ASPNETCORE_URLS="http://127.0.0.1:$port" \
-  ConnectionStrings__Default="Data Source=$db" \
+  Database__Provider="$provider" \
+  ConnectionStrings__Default="$connection" \
   Tracking__Writer="$writer" \
   Tracking__RateLimit__VisitorPermits=100000000 \
   Tracking__RateLimit__IpPermits=100000000 \
   Logging__LogLevel__Default=Warning \
   ASPNETCORE_CONTENTROOT="$work/app" \
-    dotnet "$work/app/HappiTrack.Web.dll" >"$out/app-$writer.log" 2>&1 &
+    dotnet "$work/app/HappiTrack.Web.dll" >"$out/app-$provider-$writer.log" 2>&1 &
   app_pid=$!
 
-  loadgen=(dotnet "$work/loadgen/LoadGenerator.dll" --url "http://127.0.0.1:$port" --db "$db" --app-pid "$app_pid" --label "$writer" --seconds "$seconds")
+  loadgen=(dotnet "$work/loadgen/LoadGenerator.dll" --url "http://127.0.0.1:$port" --db "$db" --app-pid "$app_pid" --label "$label" --seconds "$seconds")
   "${loadgen[@]}" --mode closed --concurrency 128 --warmup 5 | tee -a "$out/summary.txt" || true
   "${loadgen[@]}" --mode rate --rate 5000 --warmup 2 | tee -a "$out/summary.txt" || true
 
   kill "$app_pid"; wait "$app_pid" 2>/dev/null || true; app_pid=""
+  if [ -n "$pg_dir" ]; then scripts/pg.sh stop "$pg_dir"; pg_dir=""; fi
+done
 done
 echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/summary.txt"
 echo "Results in $out/summary.txt"

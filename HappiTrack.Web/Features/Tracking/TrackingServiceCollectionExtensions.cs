@@ -1,3 +1,4 @@
+using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Tracking.Ingestion;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +10,8 @@ public static class TrackingServiceCollectionExtensions
     {
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.Section);
         services.AddSingleton<ProductSlugLookup>();
-        services.AddSingleton<IEventStore, SqliteEventStore>();
+        services.AddSingleton<IEventStore>(sp =>
+            sp.GetRequiredService<DatabaseOptions>().IsPostgres ? new PostgresEventStore() : new SqliteEventStore());
         services.AddSingleton<BatchedEventWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<BatchedEventWriter>());
         services.AddSingleton<NaiveEventWriter>();

@@ -5,7 +5,7 @@
 //   rate    requests are started on a fixed schedule (open loop) to hold a target events/s; latency
 //           is measured from each request's scheduled start, so a stalled server cannot hide its queueing.
 // Usage: LoadGenerator --url http://127.0.0.1:5099 --mode closed|rate [--concurrency 32] [--rate 5000]
-//        [--seconds 20] [--warmup 3] [--visitors 2000] [--label text] [--db path/to/happitrack.db]
+//        [--seconds 20] [--warmup 3] [--visitors 2000] [--label text] [--db path/to/happitrack.db | --db "Host=...;Database=..." (PostgreSQL)]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -135,6 +135,13 @@ static double AppCpuSeconds(int? pid)
 static long CountStoredEvents(string? db)
 {
     if (db is null) return -1;
+    if (db.StartsWith("Host=", StringComparison.Ordinal))
+    {
+        using var pg = new Npgsql.NpgsqlConnection(db);
+        pg.Open();
+        using var count = new Npgsql.NpgsqlCommand("SELECT COUNT(*) FROM \"Events\"", pg);
+        return (long)count.ExecuteScalar()!;
+    }
     using var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly");
     connection.Open();
     using var command = connection.CreateCommand();
