@@ -6,6 +6,9 @@ public static class WebPipelineExtensions
     {
         services.AddRazorPages(options => options.Conventions.ConfigureFilter(new UnmatchedHandlerFilter()));
         services.AddProblemDetails();
+        // The framework's default leaves the TempData cookie (and its deletion) without Secure under HTTPS.
+        services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(options =>
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         services.AddSingleton(TimeProvider.System);
         services.AddHsts(options =>
         {

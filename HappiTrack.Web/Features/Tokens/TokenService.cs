@@ -18,7 +18,7 @@ public sealed record TokenCheck(TokenCheckStatus Status, int? TokenId, int Perce
 /// <summary>A line of the cart being priced: the server's own prices, never the browser's.</summary>
 public sealed record PricedLine(int ProductId, long LineTotalCents);
 
-public sealed class TokenService(AppDbContext db, ITokenRedemptionStore redemption, TimeProvider clock)
+public sealed class TokenService(AppDbContext db, ITokenRedemptionStore redemption, TimeProvider clock, ILogger<TokenService> logger)
 {
     public const string InvalidMessage = "This discount code is not valid.";
     public const string ExpiredMessage = "This discount code has expired.";
@@ -51,6 +51,15 @@ public sealed class TokenService(AppDbContext db, ITokenRedemptionStore redempti
     /// personal: only a browser proven to be its owner, by a tracked or nudge link, may use it).
     /// </summary>
     public async Task<TokenCheck> CheckAsync(string? value, int? contactId, IReadOnlyList<PricedLine> lines, CancellationToken ct = default)
+    {
+        var check = await CheckQuietlyAsync(value, contactId, lines, ct);
+        // The value itself is a bearer secret, so only the outcome and the token's row id are logged.
+        if (!check.IsValid)
+            logger.LogWarning("Refused a discount token ({Status}, token {TokenId}) for contact {ContactId}", check.Status, check.TokenId, contactId);
+        return check;
+    }
+
+    private async Task<TokenCheck> CheckQuietlyAsync(string? value, int? contactId, IReadOnlyList<PricedLine> lines, CancellationToken ct)
     {
         var invalid = new TokenCheck(TokenCheckStatus.Invalid, null, 0, 0, InvalidMessage);
         value = value?.Trim();
