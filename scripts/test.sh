@@ -14,6 +14,9 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${HT_CHROMIUM:-}" ]; then
 fi
 
 dotnet tool restore >/dev/null
+# Hundreds of test hosts each watch appsettings*.json; polling keeps them under the machine's
+# inotify instance limit (128 per user by default).
+export DOTNET_USE_POLLING_FILE_WATCHER=1
 
 pg_dir=$(mktemp -d /tmp/happitrack-test-pg.XXXXXX)
 trap 'scripts/pg.sh stop "$pg_dir"' EXIT
