@@ -17,6 +17,8 @@ dotnet tool restore >/dev/null
 # Hundreds of test hosts each watch appsettings*.json; polling keeps them under the machine's
 # inotify instance limit (128 per user by default).
 export DOTNET_USE_POLLING_FILE_WATCHER=1
+# The app's console log is noise in a test run; tests that read logs use their own providers.
+export Logging__Console__LogLevel__Default=Warning
 
 pg_dir=$(mktemp -d /tmp/happitrack-test-pg.XXXXXX)
 trap 'scripts/pg.sh stop "$pg_dir"' EXIT
@@ -34,7 +36,7 @@ for run in HappiTrack.Web.Tests:Sqlite HappiTrack.Web.Tests:Postgres HappiTrack.
   project=${run%%:*}
   log=$(mktemp)
   echo "== $project on ${run##*:}"
-  HT_TEST_PROVIDER=${run##*:} dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+  HT_TEST_PROVIDER=${run##*:} dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
   [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
   # vstest's summary: "Passed!  - Failed:     0, Passed:    12, Skipped: ..."
   summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+' "$log" | tail -1)
