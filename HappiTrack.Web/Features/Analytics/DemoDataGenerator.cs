@@ -242,7 +242,8 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         await using var tx = await conn.BeginTransactionAsync(ct);
         string[] names = ["Amina", "Jonas", "Lea", "Mehmet", "Sofia", "Lukas", "Mia", "Noah", "Emma", "Elias", "Hannah", "Ben"];
         await using (var insert = new BatchInsert(conn, tx, "Contacts",
-            ["Phone", "Name", "LinkToken", "CreatedAt", "OptedIn", "OptedInAt", "OptInSource", "OptedOut", "VipStatus", "VipSince", "LastSeenAt"]))
+            ["Phone", "Name", "LinkToken", "CreatedAt", "OptedIn", "OptedInAt", "OptInSource", "OptedOut", "VipStatus", "VipSince", "LastSeenAt",
+             "InterestScore", "Purchases", "MostDesiredScore"]))
         {
             for (var i = 0; i < contactVisitors.Length; i++)
             {
@@ -251,7 +252,9 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 var vip = ordersPerVisitor.GetValueOrDefault(v.Id) >= 3;
                 await insert.AddAsync(ct,
                     $"+49151{10_000_000 + i:D8}", names[i % names.Length], NewId(rng), v.FirstSeen, optedIn,
-                    optedIn ? v.FirstSeen : null, optedIn ? "checkout" : null, false, vip, vip ? v.LastSeen : null, v.LastSeen);
+                    optedIn ? v.FirstSeen : null, optedIn ? "checkout" : null, false, vip, vip ? v.LastSeen : null, v.LastSeen,
+                    // The CRM's summary columns are rebuilt by the projector once it sees these contacts' events.
+                    0.0, ordersPerVisitor.GetValueOrDefault(v.Id), 0.0);
             }
         }
         var contactIdByPhoneIndex = new List<int>();
@@ -287,14 +290,16 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         var nextId = await ScalarAsync(conn, $"SELECT COALESCE(MAX(\"Id\"), 0) FROM \"{table}\"", ct, tx) + 1;
         string Kind(double roll) => roll < 0.5 ? NudgeKinds.CartRescue : roll < 0.85 ? NudgeKinds.InterestDiscount : roll < 0.95 ? NudgeKinds.Campaign : NudgeKinds.VipUpgrade;
         await using (var insert = new BatchInsert(conn, tx, table,
-            ["Id", "ContactId", "Kind", "Status", "DedupKey", "Code", "Message", "Link", "CampaignId", "CreatedAt", "SendAfter", "SentAt", "ClickedAt", "Attempts"]))
+            ["Id", "ContactId", "Kind", "Status", "DedupKey", "Code", "Message", "Link", "CampaignId", "CreatedAt", "SendAfter", "SentAt", "ClickedAt", "Attempts", "RevenueCents"]))
         {
             async Task Add(int contact, string kind, string status, DateTime created, DateTime? clicked)
             {
                 var code = NewId(rng)[..16];
                 DateTime? sent = status == NudgeStatuses.Sent ? created.AddMinutes(2) : null;
                 await insert.AddAsync(ct, nextId++, contact, kind, status, $"demo:{code}", code, "Hi! Something you liked is waiting for you.",
-                    $"http://localhost/r/{code}", kind == NudgeKinds.Campaign ? rng.Next(1, 6) : null, created, created, sent, clicked, sent is null ? 0 : 1);
+                    $"http://localhost/r/{code}", kind == NudgeKinds.Campaign ? rng.Next(1, 6) : null, created, created, sent, clicked, sent is null ? 0 : 1,
+                    // Analytics sums attributed revenue from the orders themselves; the nudge's own total starts at zero.
+                    0L);
             }
             for (var i = 0; i < orders.Count; i++)
             {
