@@ -120,14 +120,14 @@ public sealed class ContactsListTests(ITestOutputHelper output) : IAsyncLifetime
             var halfLife = TimeSpan.FromDays(14);
             for (var start = 0; start < count; start += 500)
             {
-                var sql = new StringBuilder("INSERT INTO Contacts (Phone, Name, LinkToken, CreatedAt, OptedIn, OptedOut, VipStatus, InterestScore, InterestAsOf, InterestRank, Purchases, MostDesiredScore, LastSeenAt) VALUES ");
+                var sql = new StringBuilder("""INSERT INTO "Contacts" ("Phone", "Name", "LinkToken", "CreatedAt", "OptedIn", "OptedOut", "VipStatus", "InterestScore", "InterestAsOf", "InterestRank", "Purchases", "MostDesiredScore", "LastSeenAt") VALUES """);
                 for (var i = start; i < start + 500; i++)
                 {
                     // Score i % 1000 makes ties; id breaks them, so the expected order is computable.
                     var score = i % 1000;
                     var rank = ContactRanking.Rank(score, now, halfLife);
                     sql.Append(i == start ? "" : ",")
-                        .Append($"('+4930{i:D8}', 'Seed {i:D6}', 'seed-token-{i:D8}-xxxxxxxx', '2026-11-01 00:00:00', {(i % 2 == 0 ? 1 : 0)}, 0, {(i % 10 == 0 ? 1 : 0)}, {score}, '{now:yyyy-MM-dd HH:mm:ss}', {(rank is null ? "NULL" : rank.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))}, {i % 5}, 0, '{now.AddSeconds(-i):yyyy-MM-dd HH:mm:ss}')");
+                        .Append($"('+4930{i:D8}', 'Seed {i:D6}', 'seed-token-{i:D8}-xxxxxxxx', '2026-11-01 00:00:00', {(i % 2 == 0 ? "TRUE" : "FALSE")}, FALSE, {(i % 10 == 0 ? "TRUE" : "FALSE")}, {score}, '{now:yyyy-MM-dd HH:mm:ss}', {(rank is null ? "NULL" : rank.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))}, {i % 5}, 0, '{now.AddSeconds(-i):yyyy-MM-dd HH:mm:ss}')");
                 }
                 await db.Database.ExecuteSqlRawAsync(sql.ToString());
             }

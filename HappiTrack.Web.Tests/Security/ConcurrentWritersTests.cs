@@ -30,6 +30,8 @@ public sealed class ConcurrentWritersTests(ITestOutputHelper output)
         factory.Settings["Tracking:RateLimit:VisitorPermits"] = "1000000";
         factory.Settings["Tracking:RateLimit:IpPermits"] = "1000000";
         _ = factory.Services;
+        // Start-up is not under test: EF logs its probe for the migrations table as an error on a fresh PostgreSQL database.
+        var startupLogCount = factory.Logs.Entries.Count();
 
         var failures = new ConcurrentQueue<string>();
         var counts = new ConcurrentDictionary<string, int>();
@@ -98,7 +100,7 @@ public sealed class ConcurrentWritersTests(ITestOutputHelper output)
 
         output.WriteLine($"{RunFor.TotalSeconds:0} s: {string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}"))}");
         Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(10)));
-        var lockedLogs = factory.Logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => e.Message).ToList();
+        var lockedLogs = factory.Logs.Entries.Skip(startupLogCount).Where(e => e.Level >= LogLevel.Error).Select(e => e.Message).ToList();
         Assert.True(lockedLogs.Count == 0, string.Join("\n", lockedLogs.Take(5)));
         Assert.True(counts.GetValueOrDefault("checkout") > 0 && counts.GetValueOrDefault("track") > 0 && counts.GetValueOrDefault("job round") > 0);
         var orders = await factory.WithDbAsync(db => db.Orders.CountAsync());

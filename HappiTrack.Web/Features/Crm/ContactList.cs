@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Scoring;
@@ -43,12 +44,13 @@ public sealed class ContactList(AppDbContext db, RuleSettingsService settingsSer
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var term = query.Search.Trim();
-            var pattern = "%" + EscapeLike(term) + "%";
+            // LIKE ignores case in SQLite but not in PostgreSQL: compare lower-cased on both.
+            var pattern = "%" + EscapeLike(term.ToLowerInvariant()) + "%";
             // Phones are stored as E.164: a term that looks like a phone ("0151 123", "+49 151") is matched on its digits.
             var digits = new string(term.Where(char.IsDigit).ToArray());
             var looksLikePhone = digits.Length >= 3 && term.All(ch => char.IsDigit(ch) || ch is '+' or ' ' or '-' or '(' or ')' or '/');
             var phonePattern = looksLikePhone ? "%" + (digits.TrimStart('0') is { Length: > 0 } national ? national : digits) + "%" : null;
-            contacts = contacts.Where(c => EF.Functions.Like(c.Name!, pattern, "\\")
+            contacts = contacts.Where(c => EF.Functions.Like(c.Name!.ToLower(), pattern, "\\")
                 || (phonePattern != null && EF.Functions.Like(c.Phone, phonePattern)));
         }
         if (query.Vip is { } vip) contacts = contacts.Where(c => c.VipStatus == vip);
@@ -61,14 +63,29 @@ public sealed class ContactList(AppDbContext db, RuleSettingsService settingsSer
 
         var total = await contacts.CountAsync(ct);
         var descending = query.Sort.StartsWith('-');
+        // SQLite sorts NULL below every value and PostgreSQL above it; both keep SQLite's order here,
+        // so contacts with no interest, name or visit sink to the end of a descending list.
+        var nullsSortHigh = !db.Database.IsSqlite();
+        IOrderedQueryable<Contact> By<TKey>(Expression<Func<Contact, TKey>> key)
+        {
+            var keyIsNullable = !key.Body.Type.IsValueType || Nullable.GetUnderlyingType(key.Body.Type) is not null;
+            if (!nullsSortHigh || !keyIsNullable)
+                return descending ? contacts.OrderByDescending(key) : contacts.OrderBy(key);
+            var isNull = Expression.Lambda<Func<Contact, bool>>(
+                Expression.Equal(key.Body, Expression.Constant(null, key.Body.Type)), key.Parameters);
+            return descending
+                ? contacts.OrderBy(isNull).ThenByDescending(key)
+                : contacts.OrderByDescending(isNull).ThenBy(key);
+        }
+        IOrderedQueryable<Contact> ThenById(IOrderedQueryable<Contact> q) => descending ? q.ThenByDescending(c => c.Id) : q.ThenBy(c => c.Id);
         var ordered = query.Sort.TrimStart('-') switch
         {
-            "score" => descending ? contacts.OrderByDescending(c => c.InterestRank).ThenByDescending(c => c.Id) : contacts.OrderBy(c => c.InterestRank).ThenBy(c => c.Id),
-            "name" => descending ? contacts.OrderByDescending(c => c.Name).ThenByDescending(c => c.Id) : contacts.OrderBy(c => c.Name).ThenBy(c => c.Id),
-            "purchases" => descending ? contacts.OrderByDescending(c => c.Purchases).ThenByDescending(c => c.Id) : contacts.OrderBy(c => c.Purchases).ThenBy(c => c.Id),
-            "phone" => descending ? contacts.OrderByDescending(c => c.Phone) : contacts.OrderBy(c => c.Phone),
-            "id" => descending ? contacts.OrderByDescending(c => c.Id) : contacts.OrderBy(c => c.Id),
-            _ => descending ? contacts.OrderByDescending(c => c.LastSeenAt).ThenByDescending(c => c.Id) : contacts.OrderBy(c => c.LastSeenAt).ThenBy(c => c.Id),
+            "score" => ThenById(By(c => c.InterestRank)),
+            "name" => ThenById(By(c => c.Name)),
+            "purchases" => ThenById(By(c => c.Purchases)),
+            "phone" => By(c => c.Phone),
+            "id" => By(c => c.Id),
+            _ => ThenById(By(c => c.LastSeenAt)),
         };
         var rows = await ordered.Skip((query.Page - 1) * query.PageSize).Take(query.PageSize)
             .Select(c => new
