@@ -1,3 +1,5 @@
+using HappiTrack.Web.Data;
+using HappiTrack.Web.Tests.Infrastructure;
 using Hangfire;
 using Hangfire.Storage;
 using HappiTrack.Web.Features.Nudges;
@@ -8,12 +10,17 @@ using Microsoft.Extensions.DependencyInjection;
 namespace HappiTrack.Web.Tests.Brain;
 
 /// <summary>The one test that runs the real Hangfire server: the recurring jobs fire on their own.</summary>
+// Hangfire keeps process-wide state (its current storage and log provider): test classes that run real
+// Hangfire servers take turns rather than run side by side.
+[Collection(RealHangfireServers.Name)]
 public class HangfireJobsTests
 {
     [Fact]
     public async Task The_recurring_jobs_are_registered_under_constant_ids_and_project_and_dispatch_without_help()
     {
-        await using var app = new LoggedApp();
+        // Hangfire's own storage differs per provider; on PostgreSQL its recurring scheduling across
+        // instances is covered by ScaleOut/TwoInstanceTests, so this real-server test keeps the in-memory one.
+        await using var app = new LoggedApp(HappiTrackFactory.NewDatabasePath(), DatabaseProvider.Sqlite);
         app.Settings["Jobs:RunServer"] = "true";
         foreach (var job in new[] { "ProjectEvents", "CartAbandonment", "Outbox", "TokensExpire" })
             app.Settings[$"Jobs:Cron:{job}"] = "* * * * * *";

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Data;
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using HappiTrack.Web.Features.Nudges;
@@ -17,6 +18,7 @@ internal sealed class LoggedApp : HappiTrackFactory
 {
     public LoggedApp() { }
     public LoggedApp(string databasePath) : base(databasePath) { }
+    public LoggedApp(string databasePath, DatabaseProvider provider) : base(databasePath, provider) { }
 
     public ConcurrentQueue<string> Log { get; } = new();
     public INudgeDispatcher? Dispatcher { get; init; }
