@@ -91,6 +91,10 @@ public sealed class WalkthroughTests(BrowserFixture browser) : IClassFixture<Bro
         await specs.HoverAsync();
         await page.WaitForTimeoutAsync(3400);
         await Shot(page, "1-linger");
+        // The tracker sends its batch about two seconds after the linger; waiting for it here keeps the
+        // test off the unload beacon of the next navigation, which headless Chromium sometimes drops.
+        await EventuallyAsync(() => WithDbAsync(db => db.Events
+            .Where(e => e.Type == EventTypes.LingerSpecs && e.ContactId == contact.Id).Select(e => (long?)e.Id).FirstOrDefaultAsync()), "the linger_specs event");
 
         await page.Locator("button[data-ht='featured_deal_add_to_cart']").ClickAsync();
         await Assertions.Expect(page.Locator("[data-cart-count]").First).ToHaveTextAsync("1");
