@@ -130,7 +130,8 @@ public sealed class TwoInstanceTests(TwoInstances instances) : IClassFixture<Two
         // Rounded up, with one period of slack for a run that starts while counting: each instance
         // scheduling on its own would make about two jobs per period, far above this bound.
         var periods = (long)Math.Ceiling(window.TotalSeconds / 2);
-        Assert.InRange(jobs, 3, periods + 2);
+        // Half a window of slack for a loaded machine; double scheduling would still exceed it.
+        Assert.InRange(jobs, 3, periods + periods / 2 + 2);
         Assert.Equal(jobs, runs);
         Assert.InRange(succeeded, jobs - 1, jobs);
     }
