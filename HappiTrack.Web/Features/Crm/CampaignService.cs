@@ -18,9 +18,11 @@ public sealed record SuppressedCounts(int OptedOut, int Capped, int NoOptIn);
 /// <summary>What a broadcast did (or, for a preview, would do). <see cref="Deferred"/> wait for quiet hours to end and are counted in <see cref="Queued"/>.</summary>
 public sealed record CampaignOutcome(int? CampaignId, int Matched, int Queued, int Deferred, SuppressedCounts Suppressed, int AllContacts);
 
+/// <summary>One campaign message: <see cref="Status"/> is the furthest stage of its <see cref="Funnel"/>.</summary>
 public sealed record CampaignLogEntry(
     int NudgeId, int ContactId, string Phone, string? Name, string Status, string? Reason,
-    DateTime CreatedAt, DateTime SendAfter, DateTime? SentAt, DateTime? ClickedAt, DateTime? ConvertedAt);
+    DateTime CreatedAt, DateTime SendAfter, DateTime? SentAt, DateTime? DeliveredAt, DateTime? ReadAt,
+    DateTime? ClickedAt, DateTime? ConvertedAt, NudgeFunnel Funnel);
 
 public sealed record CampaignLog(int CampaignId, string Name, string Message, DateTime CreatedAt, string? CreatedBy,
     CampaignOutcome Outcome, IReadOnlyList<CampaignLogEntry> Messages);
@@ -177,30 +179,15 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         var campaign = await db.Set<Campaign>().AsNoTracking().FirstOrDefaultAsync(c => c.Id == campaignId, ct);
         if (campaign is null) return null;
         var rows = await db.Set<Nudge>().AsNoTracking().Where(n => n.CampaignId == campaignId).OrderBy(n => n.Id)
-            .Select(n => new
-            {
-                n.Id, n.ContactId, n.Contact.Phone, n.Contact.Name, n.Status, n.Reason, n.CreatedAt, n.SendAfter, n.SentAt, n.ClickedAt,
-                ConvertedAt = db.Orders.Where(o => o.AttributedNudgeId == n.Id).Min(o => (DateTime?)o.PlacedAt),
-            })
+            .Select(n => new { n.Id, n.ContactId, n.Contact.Phone, n.Contact.Name, n.Reason, n.SendAfter, Funnel = NudgeFunnel.Of(n) })
             .ToListAsync(ct);
-        var entries = rows.Select(r => new CampaignLogEntry(r.Id, r.ContactId, r.Phone, r.Name,
-            LogStatus(r.Status, r.ClickedAt, r.ConvertedAt), r.Reason, r.CreatedAt, r.SendAfter, r.SentAt, r.ClickedAt, r.ConvertedAt)).ToList();
+        var entries = rows.Select(r => new CampaignLogEntry(r.Id, r.ContactId, r.Phone, r.Name, r.Funnel.Stage, r.Reason,
+            r.Funnel.QueuedAt, r.SendAfter, r.Funnel.SentAt, r.Funnel.DeliveredAt, r.Funnel.ReadAt, r.Funnel.ClickedAt,
+            r.Funnel.ConvertedAt, r.Funnel)).ToList();
         var outcome = new CampaignOutcome(campaign.Id, campaign.Matched, campaign.Queued, campaign.Deferred,
             new SuppressedCounts(campaign.SuppressedOptedOut, campaign.SuppressedCapped, campaign.SuppressedNoOptIn), 0);
         return new CampaignLog(campaign.Id, campaign.Name, campaign.Message, campaign.CreatedAt, campaign.CreatedBy, outcome, entries);
     }
-
-    /// <summary>The furthest a message got: converted, clicked, or its outbox state in the words of SPEC §6.</summary>
-    public static string LogStatus(string status, DateTime? clickedAt, DateTime? convertedAt) =>
-        convertedAt is not null ? "converted"
-        : clickedAt is not null ? "clicked"
-        : status switch
-        {
-            NudgeStatuses.Sending => "queued",
-            NudgeStatuses.Dead => "failed",
-            NudgeStatuses.Cancelled => "suppressed",
-            _ => status,
-        };
 
     private IQueryable<Contact> Matching(CampaignSegment segment, RuleSettings settings, DateTime now)
     {
