@@ -71,6 +71,9 @@ internal sealed class GatedEventStore(IEventStore inner) : IEventStore
 
     public Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct) =>
         inner.LinkVisitorAsync(db, visitorId, contactId, now, ct);
+
+    public Task<int?> TouchVisitorAsync(AppDbContext db, string visitorId, DateTime now, CancellationToken ct) =>
+        inner.TouchVisitorAsync(db, visitorId, now, ct);
 }
 
 internal sealed class GatedFactory : HappiTrackFactory

@@ -2,6 +2,7 @@ using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Tracking;
+using HappiTrack.Web.Features.Tracking.Ingestion;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Cart;
@@ -33,7 +34,7 @@ public sealed record CartResult(string? Field, string? Error)
 /// The shopper's server-side cart, keyed by the <c>ht_vid</c> visitor id. Every change writes its
 /// authoritative tracking event in the same SaveChanges, so scores never depend on the browser.
 /// </summary>
-public sealed class CartService(AppDbContext db, TimeProvider clock, IBrainTrigger brain)
+public sealed class CartService(AppDbContext db, TimeProvider clock, IBrainTrigger brain, IEventStore events)
 {
     public const string QuantityMessage = "Choose a quantity between 1 and 99.";
     public const string UnknownProductMessage = "Sorry, that product is not in our catalog.";
@@ -160,32 +161,26 @@ public sealed class CartService(AppDbContext db, TimeProvider clock, IBrainTrigg
 
     private async Task RecordAsync(string visitorId, string type, int productId, object data, DateTime now, CancellationToken ct)
     {
-        var visitor = await ServerEvents.TouchVisitorAsync(db, visitorId, now, ct);
+        var visitor = await ServerEvents.TouchVisitorAsync(db, events, visitorId, now, ct);
         ServerEvents.Add(db, visitor, type, now, productId, data);
     }
 }
 
+/// <summary>The visitor a server-side event is recorded for, with the contact a tracked link tied it to.</summary>
+public readonly record struct ServerVisitor(string Id, int? ContactId);
+
 /// <summary>Authoritative events written by the server's own handlers (Source = Server).</summary>
 public static class ServerEvents
 {
-    /// <summary>The visitor row for this cookie, created on its first server-side write; LastSeenAt moves to now.</summary>
-    public static async Task<Visitor> TouchVisitorAsync(AppDbContext db, string visitorId, DateTime now, CancellationToken ct)
-    {
-        var visitor = db.Visitors.Local.FirstOrDefault(v => v.Id == visitorId)
-            ?? await db.Visitors.FirstOrDefaultAsync(v => v.Id == visitorId, ct);
-        if (visitor is null)
-        {
-            visitor = new Visitor { Id = visitorId, FirstSeenAt = now, LastSeenAt = now };
-            db.Visitors.Add(visitor);
-        }
-        else if (visitor.LastSeenAt < now)
-        {
-            visitor.LastSeenAt = now;
-        }
-        return visitor;
-    }
+    /// <summary>
+    /// The visitor row for this cookie, created on its first server-side write; LastSeenAt moves to
+    /// now. One atomic upsert: the tracker's writer may be inserting the same visitor at this moment,
+    /// and a read-then-insert would then fail on the primary key.
+    /// </summary>
+    public static async Task<ServerVisitor> TouchVisitorAsync(AppDbContext db, IEventStore store, string visitorId, DateTime now, CancellationToken ct) =>
+        new(visitorId, await store.TouchVisitorAsync(db, visitorId, now, ct));
 
-    public static TrackEvent Add(AppDbContext db, Visitor visitor, string type, DateTime now, int? productId = null, object? data = null)
+    public static TrackEvent Add(AppDbContext db, ServerVisitor visitor, string type, DateTime now, int? productId = null, object? data = null)
     {
         var e = new TrackEvent
         {

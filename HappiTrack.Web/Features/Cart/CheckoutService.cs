@@ -6,6 +6,7 @@ using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
+using HappiTrack.Web.Features.Tracking.Ingestion;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Cart;
@@ -28,7 +29,7 @@ public static class CheckoutFields
     public const string DiscountToken = "DiscountToken";
 }
 
-public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IBrainTrigger brain, NudgeAttribution attribution)
+public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IBrainTrigger brain, NudgeAttribution attribution, IEventStore events)
 {
     public const int MaxNameLength = 100;
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
@@ -62,7 +63,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
         if (errors.Count > 0) return CheckoutResult.Failed(errors);
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var visitor = await ServerEvents.TouchVisitorAsync(db, visitorId, now, ct);
+        var visitor = await ServerEvents.TouchVisitorAsync(db, events, visitorId, now, ct);
         var lines = cart!.Lines.OrderBy(l => l.Id).Select(l => new OrderLine
         {
             ProductId = l.ProductId,
@@ -133,7 +134,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
     public async Task RecordCheckoutViewAsync(string visitorId, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var visitor = await ServerEvents.TouchVisitorAsync(db, visitorId, now, ct);
+        var visitor = await ServerEvents.TouchVisitorAsync(db, events, visitorId, now, ct);
         ServerEvents.Add(db, visitor, EventTypes.Checkout, now);
         await db.SaveChangesAsync(ct);
     }

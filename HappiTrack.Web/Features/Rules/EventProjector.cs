@@ -44,6 +44,7 @@ public sealed class EventProjector(
     public const string CheckpointName = "brain:project-events";
     public const int BatchSize = 500;
     private const int MaxBatchesPerRun = 20;
+    private const int PrefetchChunk = 500;
 
     // One projector at a time per process; across instances the conditional checkpoint update decides.
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -51,6 +52,9 @@ public sealed class EventProjector(
     private readonly Dictionary<(string, InterestDimension, int), InterestScore> _scores = new();
     private readonly Dictionary<(string, DateTime), ClientBudgetUsage> _budgets = new();
     private readonly HashSet<int> _touchedContacts = [];
+    // Subjects and budget windows whose rows were all loaded up front: a key missing from the caches is a new row, not a query.
+    private readonly HashSet<string> _prefetchedSubjects = new(StringComparer.Ordinal);
+    private readonly HashSet<(string, DateTime)> _prefetchedBudgets = [];
     private int _nudgesWritten;
 
     /// <returns>Events projected in this run.</returns>
@@ -81,6 +85,8 @@ public sealed class EventProjector(
         _scores.Clear();
         _budgets.Clear();
         _touchedContacts.Clear();
+        _prefetchedSubjects.Clear();
+        _prefetchedBudgets.Clear();
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
 
@@ -128,6 +134,8 @@ public sealed class EventProjector(
         var products = await db.Products.AsNoTracking().Include(p => p.Tags).Where(p => productIds.Contains(p.Id))
             .ToDictionaryAsync(p => p.Id, ct);
         var contacts = new Dictionary<int, Contact>();
+        await PrefetchScoresAsync(events, visitorContacts, ct);
+        await PrefetchBudgetsAsync(events, ct);
 
         foreach (var e in events)
         {
@@ -155,6 +163,47 @@ public sealed class EventProjector(
         }
     }
 
+    /// <summary>
+    /// Loads every score row of the subjects this batch can touch in a few queries, instead of one
+    /// query per (subject, dimension, target): the per-row queries were most of the projector's CPU
+    /// and kept SQLite's write lock (and so the tracker's group commit) waiting.
+    /// </summary>
+    private async Task PrefetchScoresAsync(List<TrackEvent> events, Dictionary<string, int?> visitorContacts, CancellationToken ct)
+    {
+        var subjects = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            if (e.ProductId is null) continue;
+            subjects.Add(Subject.Visitor(e.VisitorId));
+            if ((visitorContacts.GetValueOrDefault(e.VisitorId) ?? e.ContactId) is { } contactId) subjects.Add(Subject.Contact(contactId));
+        }
+        foreach (var chunk in subjects.Chunk(PrefetchChunk))
+        {
+            var rows = await db.Set<InterestScore>().Where(s => chunk.Contains(s.SubjectKey)).ToListAsync(ct);
+            // Rows the merge step already holds are the same tracked instances; its entries stay.
+            foreach (var row in rows) _scores.TryAdd((row.SubjectKey, row.Dimension, row.TargetId), row);
+        }
+        _prefetchedSubjects.UnionWith(subjects);
+    }
+
+    private async Task PrefetchBudgetsAsync(List<TrackEvent> events, CancellationToken ct)
+    {
+        var keys = new HashSet<(string VisitorId, DateTime Window)>();
+        foreach (var e in events)
+            if (e.Source == EventSource.Client) keys.Add((e.VisitorId, ClientBudget.WindowStart(e.OccurredAt)));
+        if (keys.Count == 0) return;
+        var earliest = keys.Min(k => k.Window);
+        var latest = keys.Max(k => k.Window);
+        foreach (var chunk in keys.Select(k => k.VisitorId).Distinct().Chunk(PrefetchChunk))
+        {
+            var rows = await db.Set<ClientBudgetUsage>()
+                .Where(u => chunk.Contains(u.VisitorId) && u.WindowStart >= earliest && u.WindowStart <= latest)
+                .ToListAsync(ct);
+            foreach (var row in rows) _budgets.TryAdd((row.VisitorId, row.WindowStart), row);
+        }
+        _prefetchedBudgets.UnionWith(keys);
+    }
+
     private async Task<Contact?> ContactAsync(Dictionary<int, Contact> cache, int id, CancellationToken ct)
     {
         if (cache.TryGetValue(id, out var known)) return known;
@@ -179,7 +228,8 @@ public sealed class EventProjector(
     {
         var key = (subject, dimension, targetId);
         if (_scores.TryGetValue(key, out var row)) return row;
-        row = await db.Set<InterestScore>().FirstOrDefaultAsync(s => s.SubjectKey == subject && s.Dimension == dimension && s.TargetId == targetId);
+        if (!_prefetchedSubjects.Contains(subject))
+            row = await db.Set<InterestScore>().FirstOrDefaultAsync(s => s.SubjectKey == subject && s.Dimension == dimension && s.TargetId == targetId);
         if (row is null)
         {
             row = new InterestScore { SubjectKey = subject, ContactId = contactId, VisitorId = visitorId, Dimension = dimension, TargetId = targetId, AsOf = DateTime.MinValue };
@@ -194,7 +244,8 @@ public sealed class EventProjector(
         var window = ClientBudget.WindowStart(at);
         if (!_budgets.TryGetValue((visitorId, window), out var usage))
         {
-            usage = await db.Set<ClientBudgetUsage>().FirstOrDefaultAsync(u => u.VisitorId == visitorId && u.WindowStart == window, ct);
+            if (!_prefetchedBudgets.Contains((visitorId, window)))
+                usage = await db.Set<ClientBudgetUsage>().FirstOrDefaultAsync(u => u.VisitorId == visitorId && u.WindowStart == window, ct);
             if (usage is null)
             {
                 usage = new ClientBudgetUsage { VisitorId = visitorId, WindowStart = window };
@@ -252,7 +303,10 @@ public sealed class EventProjector(
     private async Task MergeLinkedVisitorsAsync(RuleSettings settings, DateTime now, CancellationToken ct)
     {
         var orphans = await db.Set<InterestScore>()
-            .Where(s => s.VisitorId != null && db.Visitors.Any(v => v.Id == s.VisitorId && v.ContactId != null))
+            // IN (linked visitors) lets the database seek the VisitorId index; the former correlated
+            // EXISTS scanned every visitor's score row on every batch (15 ms at 10,000 rows on SQLite).
+            // "> 0" (ids are positive) rather than "!= null": SQLite uses the ContactId index for a range only.
+            .Where(s => s.VisitorId != null && db.Visitors.Where(v => v.ContactId > 0).Select(v => v.Id).Contains(s.VisitorId))
             .Take(BatchSize)
             .ToListAsync(ct);
         if (orphans.Count == 0) return;

@@ -17,15 +17,26 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
 {
     public const string QueryKey = "ht";
 
-    public async Task InvokeAsync(HttpContext http, AppDbContext db, IEventStore store, TimeProvider clock,
-        IBrainTrigger brain, ILogger<TrackedLinkMiddleware> logger)
+    // Services are resolved only for requests that carry a token: this middleware sees every request,
+    // and renting a pooled DbContext (and four more services) for each /api/track call was wasted work.
+    public Task InvokeAsync(HttpContext http)
     {
         var request = http.Request;
-        if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) || !request.Query.ContainsKey(QueryKey))
-        {
-            await next(http);
-            return;
-        }
+        if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) || !request.QueryString.HasValue
+            || !request.Query.ContainsKey(QueryKey))
+            return next(http);
+        return HandleTokenAsync(http);
+    }
+
+    private static async Task HandleTokenAsync(HttpContext http)
+    {
+        var request = http.Request;
+        var services = http.RequestServices;
+        var db = services.GetRequiredService<AppDbContext>();
+        var store = services.GetRequiredService<IEventStore>();
+        var clock = services.GetRequiredService<TimeProvider>();
+        var brain = services.GetRequiredService<IBrainTrigger>();
+        var logger = services.GetRequiredService<ILogger<TrackedLinkMiddleware>>();
 
         var token = request.Query[QueryKey].Count == 1 ? request.Query[QueryKey][0] : null;
         if (LinkToken.IsWellFormed(token) && !BotDetector.IsBot(request.Headers.UserAgent))

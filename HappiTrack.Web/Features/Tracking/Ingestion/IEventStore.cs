@@ -16,4 +16,11 @@ public interface IEventStore
 
     /// <summary>Creates or updates the visitor row as linked to <paramref name="contactId"/>, inside the caller's transaction.</summary>
     Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct);
+
+    /// <summary>
+    /// Creates the visitor row or moves its LastSeenAt forward in one statement (inside the caller's
+    /// transaction, if any), so it cannot collide with the tracker's writer inserting the same visitor.
+    /// Returns the visitor's contact.
+    /// </summary>
+    Task<int?> TouchVisitorAsync(AppDbContext db, string visitorId, DateTime now, CancellationToken ct);
 }

@@ -31,6 +31,16 @@ internal sealed class PostgresEventStore : IEventStore
         }
     }
 
+    public async Task<int?> TouchVisitorAsync(AppDbContext db, string visitorId, DateTime now, CancellationToken ct)
+    {
+        var contact = await db.Database.SqlQuery<int?>($"""
+            INSERT INTO "Visitors" ("Id", "FirstSeenAt", "LastSeenAt") VALUES ({visitorId}, {now}, {now})
+            ON CONFLICT ("Id") DO UPDATE SET "LastSeenAt" = GREATEST("Visitors"."LastSeenAt", excluded."LastSeenAt")
+            RETURNING "ContactId" AS "Value"
+            """).ToListAsync(ct);
+        return contact[0];
+    }
+
     public async Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct)
     {
         await db.Database.ExecuteSqlInterpolatedAsync($"""

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Text;
 using HappiTrack.Web.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -7,15 +6,14 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace HappiTrack.Web.Features.Tracking.Ingestion;
 
 /// <summary>
-/// Bulk writes through the DbContext's own connection and transaction: multi-row INSERTs reused for
-/// every full chunk, and one visitor upsert per batch whose RETURNING clause yields the contacts.
+/// Bulk writes through the DbContext's own connection and transaction, with one single-row statement
+/// per table prepared once per commit and re-executed for every row. SQLite has no network round
+/// trip to save, so multi-row INSERTs only added cost: a new statement text to parse for every chunk
+/// size, and Microsoft.Data.Sqlite binding each of their hundreds of named parameters with a linear
+/// name lookup (quadratic per statement).
 /// </summary>
 internal sealed class SqliteEventStore : IEventStore
 {
-    // 8 parameters per event row keeps a chunk far below SQLite's 32,766 variable limit.
-    private const int EventRowsPerStatement = 100;
-    private const int VisitorRowsPerStatement = 500;
-
     public async Task WriteAsync(AppDbContext db, IReadOnlyList<EventBatch> batches, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -29,11 +27,21 @@ internal sealed class SqliteEventStore : IEventStore
                 lastSeen[batch.VisitorId] = batch.ReceivedAt;
         }
 
-        var contactByVisitor = await UpsertVisitorsAsync(connection, dbTransaction, lastSeen, ct);
-        await InsertEventsAsync(connection, dbTransaction, batches, contactByVisitor, ct);
+        var contactByVisitor = UpsertVisitors(connection, dbTransaction, lastSeen);
+        InsertEvents(connection, dbTransaction, batches, contactByVisitor);
         await TouchContactsAsync(connection, dbTransaction, batches, contactByVisitor, ct);
 
         await transaction.CommitAsync(ct);
+    }
+
+    public async Task<int?> TouchVisitorAsync(AppDbContext db, string visitorId, DateTime now, CancellationToken ct)
+    {
+        var contact = await db.Database.SqlQuery<int?>($"""
+            INSERT INTO "Visitors" ("Id", "FirstSeenAt", "LastSeenAt") VALUES ({visitorId}, {now}, {now})
+            ON CONFLICT ("Id") DO UPDATE SET "LastSeenAt" = MAX("LastSeenAt", excluded."LastSeenAt")
+            RETURNING "ContactId" AS "Value"
+            """).ToListAsync(ct);
+        return contact[0];
     }
 
     public async Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct)
@@ -46,96 +54,62 @@ internal sealed class SqliteEventStore : IEventStore
             """, ct);
     }
 
-    private static async Task<Dictionary<string, int>> UpsertVisitorsAsync(DbConnection connection, DbTransaction transaction,
-        Dictionary<string, DateTime> lastSeen, CancellationToken ct)
+    // SQLite calls never block on a network, so the synchronous ADO.NET methods are used: the async
+    // ones would only add a Task per row.
+    private static Dictionary<string, int> UpsertVisitors(DbConnection connection, DbTransaction transaction, Dictionary<string, DateTime> lastSeen)
     {
         var contacts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var chunk in lastSeen.Chunk(VisitorRowsPerStatement))
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO "Visitors" ("Id", "FirstSeenAt", "LastSeenAt") VALUES ($id, $t, $t)
+            ON CONFLICT ("Id") DO UPDATE SET "LastSeenAt" = MAX("LastSeenAt", excluded."LastSeenAt")
+            RETURNING "ContactId"
+            """;
+        var id = AddParameter(command, "$id", "");
+        var time = AddParameter(command, "$t", DateTime.UnixEpoch);
+        foreach (var (visitorId, seen) in lastSeen)
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            var sql = new StringBuilder("""INSERT INTO "Visitors" ("Id", "FirstSeenAt", "LastSeenAt") VALUES """);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                if (i > 0) sql.Append(',');
-                sql.Append("($v").Append(i).Append(",$t").Append(i).Append(",$t").Append(i).Append(')');
-                AddParameter(command, "$v" + i, chunk[i].Key);
-                AddParameter(command, "$t" + i, chunk[i].Value);
-            }
-            sql.Append("""
-                 ON CONFLICT ("Id") DO UPDATE SET "LastSeenAt" = MAX("LastSeenAt", excluded."LastSeenAt")
-                 RETURNING "Id", "ContactId"
-                """);
-            command.CommandText = sql.ToString();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                if (!reader.IsDBNull(1)) contacts[reader.GetString(0)] = reader.GetInt32(1);
-            }
+            id.Value = visitorId;
+            time.Value = seen;
+            using var reader = command.ExecuteReader();
+            if (reader.Read() && !reader.IsDBNull(0)) contacts[visitorId] = reader.GetInt32(0);
         }
         return contacts;
     }
 
-    private static async Task InsertEventsAsync(DbConnection connection, DbTransaction transaction,
-        IReadOnlyList<EventBatch> batches, Dictionary<string, int> contactByVisitor, CancellationToken ct)
+    private static void InsertEvents(DbConnection connection, DbTransaction transaction,
+        IReadOnlyList<EventBatch> batches, Dictionary<string, int> contactByVisitor)
     {
-        var rows = batches.SelectMany(b => b.Events.Select(e => (Batch: b, Event: e)));
-        DbCommand? fullChunkCommand = null;
-        try
-        {
-            foreach (var chunk in rows.Chunk(EventRowsPerStatement))
-            {
-                DbCommand command;
-                if (chunk.Length == EventRowsPerStatement)
-                    command = fullChunkCommand ??= CreateEventInsert(connection, transaction, EventRowsPerStatement);
-                else
-                    command = CreateEventInsert(connection, transaction, chunk.Length);
-
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    var (batch, e) = chunk[i];
-                    var p = command.Parameters;
-                    var at = i * 8;
-                    p[at].Value = e.Type;
-                    p[at + 1].Value = batch.VisitorId;
-                    p[at + 2].Value = contactByVisitor.TryGetValue(batch.VisitorId, out var contactId) ? contactId : DBNull.Value;
-                    p[at + 3].Value = e.ProductId is { } productId ? productId : DBNull.Value;
-                    p[at + 4].Value = batch.ReceivedAt;
-                    p[at + 5].Value = e.ClientTime is { } clientTime ? clientTime : DBNull.Value;
-                    p[at + 6].Value = (object?)e.Path ?? DBNull.Value;
-                    p[at + 7].Value = (object?)e.Data ?? DBNull.Value;
-                }
-                await command.ExecuteNonQueryAsync(ct);
-                if (command != fullChunkCommand) await command.DisposeAsync();
-            }
-        }
-        finally
-        {
-            if (fullChunkCommand is not null) await fullChunkCommand.DisposeAsync();
-        }
-    }
-
-    private static DbCommand CreateEventInsert(DbConnection connection, DbTransaction transaction, int rows)
-    {
-        var command = connection.CreateCommand();
+        using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        var sql = new StringBuilder("""
-            INSERT INTO "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data") VALUES 
-            """, 128 + rows * 64);
-        for (var i = 0; i < rows; i++)
+        command.CommandText = $"""
+            INSERT INTO "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data")
+            VALUES ($type, $visitor, $contact, $product, {(int)EventSource.Client}, $at, $clientTime, $path, $data)
+            """;
+        var type = AddParameter(command, "$type", "");
+        var visitor = AddParameter(command, "$visitor", "");
+        var contact = AddParameter(command, "$contact", DBNull.Value);
+        var product = AddParameter(command, "$product", DBNull.Value);
+        var at = AddParameter(command, "$at", DateTime.UnixEpoch);
+        var clientTime = AddParameter(command, "$clientTime", DBNull.Value);
+        var path = AddParameter(command, "$path", DBNull.Value);
+        var data = AddParameter(command, "$data", DBNull.Value);
+        foreach (var batch in batches)
         {
-            if (i > 0) sql.Append(',');
-            sql.Append('(');
-            for (var c = 0; c < 8; c++)
+            visitor.Value = batch.VisitorId;
+            contact.Value = contactByVisitor.TryGetValue(batch.VisitorId, out var contactId) ? contactId : DBNull.Value;
+            at.Value = batch.ReceivedAt;
+            foreach (var e in batch.Events)
             {
-                var name = "$p" + (i * 8 + c);
-                if (c == 4) sql.Append((int)EventSource.Client).Append(',');
-                sql.Append(name).Append(c < 7 ? "," : ")");
-                AddParameter(command, name, DBNull.Value);
+                type.Value = e.Type;
+                product.Value = e.ProductId is { } productId ? productId : DBNull.Value;
+                clientTime.Value = e.ClientTime is { } time ? time : DBNull.Value;
+                path.Value = (object?)e.Path ?? DBNull.Value;
+                data.Value = (object?)e.Data ?? DBNull.Value;
+                command.ExecuteNonQuery();
             }
         }
-        command.CommandText = sql.ToString();
-        return command;
     }
 
     private static async Task TouchContactsAsync(DbConnection connection, DbTransaction transaction,
