@@ -20,6 +20,15 @@ public sealed partial class AppProcess : IDisposable
     public TimeSpan StartupTime { get; private set; }
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
+    /// <summary>CPU time the app process has used so far (user + system, all threads).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
     public IReadOnlyCollection<string> Output => _output;
 
     /// <summary>Real-process tests run once per CI run, in the SQLite pass (they start their own processes and files).</summary>

@@ -80,6 +80,7 @@ public static class IdentitySetup
             .PersistKeysToDbContext<AppDbContext>();
 
         services.AddHostedService<AdminSeeder>();
+        services.AddLoginRateLimit();
         return services;
     }
 
