@@ -17,8 +17,7 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
 {
     public const string QueryKey = "ht";
 
-    public async Task InvokeAsync(HttpContext http, AppDbContext db, IEventStore store, TimeProvider clock,
-        IBrainTrigger brain, ILogger<TrackedLinkMiddleware> logger)
+    public async Task InvokeAsync(HttpContext http)
     {
         var request = http.Request;
         if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) || !request.Query.ContainsKey(QueryKey))
@@ -26,6 +25,15 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
             await next(http);
             return;
         }
+
+        // Resolved only here: injected into InvokeAsync, a pooled DbContext would be rented for every
+        // request the app serves, including each one of a flood the rate limiter is about to refuse.
+        var services = http.RequestServices;
+        var db = services.GetRequiredService<AppDbContext>();
+        var store = services.GetRequiredService<IEventStore>();
+        var clock = services.GetRequiredService<TimeProvider>();
+        var brain = services.GetRequiredService<IBrainTrigger>();
+        var logger = services.GetRequiredService<ILogger<TrackedLinkMiddleware>>();
 
         var token = request.Query[QueryKey].Count == 1 ? request.Query[QueryKey][0] : null;
         if (LinkToken.IsWellFormed(token) && !BotDetector.IsBot(request.Headers.UserAgent))
