@@ -47,11 +47,13 @@ public sealed class KillDuringDispatchTests(ITestOutputHelper output)
             ["Dispatch:Webhook:Url"] = new Uri(bot.BaseAddress, "/bot/nudges").ToString(),
             ["Dispatch:Webhook:Secret"] = Secret,
             // A killed send is retried once its lease runs out: short here so the test does not wait minutes.
-            ["Dispatch:Lease"] = "00:00:04",
+            // (The restart itself takes about as long on a busy machine.) Timeouts stay generous so that a slow
+            // machine does not add timeout resends to the kills' re-deliveries.
+            ["Dispatch:Lease"] = "00:00:06",
             ["Dispatch:Http:RetryCount"] = "1",
             ["Dispatch:Http:RetryBaseDelay"] = "00:00:00.050",
-            ["Dispatch:Http:AttemptTimeout"] = "00:00:01",
-            ["Dispatch:Http:TotalTimeout"] = "00:00:02",
+            ["Dispatch:Http:AttemptTimeout"] = "00:00:01.500",
+            ["Dispatch:Http:TotalTimeout"] = "00:00:03",
             ["Jobs:RunServer"] = "true",
             ["Jobs:Cron:Outbox"] = "* * * * * *",
             ["Shop:PublicBaseUrl"] = "https://shop.example",
