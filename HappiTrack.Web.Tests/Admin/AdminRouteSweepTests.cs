@@ -165,8 +165,17 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
             if (!Allowed(route, response)) failures.Add($"{route.Method} {route.Path}: {(int)response.StatusCode}");
             else if (route.Page is not null && response.Headers.CacheControl?.NoStore != true)
                 failures.Add($"{route.Method} {route.Path}: cacheable ({response.Headers.CacheControl})");
+            else if (route.Page is not null && !route.HasParameters && await AlertTextAsync(response) is { } alert)
+                failures.Add($"{route.Method} {route.Path}: a plain visit shows an error: {alert}");
         }
         Assert.Empty(failures);
+    }
+
+    /// <summary>A page opened from the navigation, with no query, has nothing to complain about.</summary>
+    private static async Task<string?> AlertTextAsync(HttpResponseMessage response)
+    {
+        var doc = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());
+        return doc.QuerySelector("[role=alert]")?.TextContent.Trim();
     }
 
     [Fact]

@@ -123,11 +123,10 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         var matched = await MatchingAsync(segment, settings, now, ct);
         var productIds = matched.Where(c => c.MostDesiredProductId != null).Select(c => c.MostDesiredProductId!.Value).Distinct().ToList();
         var productNames = await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, ct);
-        var tally = new Tally();
-        foreach (var contact in matched)
+        var requests = matched.Select(contact =>
         {
             var product = contact.MostDesiredProductId is { } pid ? productNames.GetValueOrDefault(pid) : null;
-            var nudge = await outbox.WriteAsync(db, contact, new NudgeRequest(
+            return (contact, new NudgeRequest(
                 NudgeKinds.Campaign,
                 $"campaign:{campaign.Id}:{contact.Id}",
                 now + Validity,
@@ -136,7 +135,11 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
                 {
                     n.CampaignId = campaign.Id;
                     n.ProductId = contact.MostDesiredProductId;
-                }), settings, now, ct);
+                }));
+        }).ToList();
+        var tally = new Tally();
+        foreach (var nudge in await outbox.WriteManyAsync(db, requests, settings, now, ct))
+        {
             if (nudge is null) continue;
             if (nudge.Status == NudgeStatuses.Deferred && nudge.Reason == GuardReasons.Capped)
             {

@@ -15,7 +15,8 @@ public sealed class IndexModel(ContactList contacts) : PageModel
     [BindProperty(SupportsGet = true, Name = "p")] public int PageNumber { get; set; } = 1;
     [BindProperty(SupportsGet = true)] public int PageSize { get; set; } = 25;
     [BindProperty(SupportsGet = true)] public string? Search { get; set; }
-    [BindProperty(SupportsGet = true)] public string Sort { get; set; } = ContactList.DefaultSort;
+    // Nullable on purpose: a non-nullable bound string is implicitly required, so a plain visit without ?sort= was an error.
+    [BindProperty(SupportsGet = true)] public string? Sort { get; set; }
     [BindProperty(SupportsGet = true)] public bool? Vip { get; set; }
     [BindProperty(SupportsGet = true)] public bool? OptedIn { get; set; }
     [BindProperty(SupportsGet = true)] public double? MinScore { get; set; }
