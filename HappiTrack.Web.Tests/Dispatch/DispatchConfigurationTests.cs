@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Tests.Dispatch;
@@ -27,6 +28,39 @@ public sealed class DispatchConfigurationTests : IAsyncLifetime
         var validation = error as OptionsValidationException ?? error.InnerException as OptionsValidationException;
         Assert.NotNull(validation);
         Assert.Contains(validation.Failures, f => f.Contains(named));
+    }
+
+    [Theory]
+    [InlineData("00:00:01", "Dispatch:Lease must be between")]
+    [InlineData("00:00:30", "Dispatch:Http:TotalTimeout must be at most 15 s (half of Dispatch:Lease)")]
+    public async Task A_lease_too_short_or_under_twice_the_send_timeout_fails_start_up(string lease, string message)
+    {
+        await using var app = new DispatchApp(DispatchModes.Webhook, _bot); // TotalTimeout 20 s
+        app.Settings["Dispatch:Lease"] = lease;
+        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+        var validation = error as OptionsValidationException ?? error.InnerException as OptionsValidationException;
+        Assert.NotNull(validation);
+        Assert.Contains(validation.Failures, f => f.Contains(message));
+    }
+
+    [Fact]
+    public async Task A_nudge_being_sent_is_leased_for_the_configured_lease()
+    {
+        await using var app = new DispatchApp(DispatchModes.Webhook, _bot);
+        app.Settings["Dispatch:Lease"] = "00:00:50";
+        var contact = await app.ContactAsync("+4915112345690");
+        var nudge = await app.NudgeAsync(contact.Id);
+        DateTime? leaseDuringSend = null;
+        _bot.Responder = (_, _) =>
+        {
+            leaseDuringSend = app.WithDbAsync(db => db.Set<Nudge>().Where(n => n.Id == nudge.Id).Select(n => n.LeaseUntil).SingleAsync())
+                .GetAwaiter().GetResult();
+            return (200, "{}");
+        };
+
+        Assert.Equal(1, await app.DispatchAsync());
+        Assert.Equal(app.Now + TimeSpan.FromSeconds(50), leaseDuringSend);
+        Assert.Null((await app.LoadAsync(nudge.Id)).LeaseUntil);
     }
 
     [Fact]

@@ -37,8 +37,11 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
 
 public static class DataServiceCollectionExtensions
 {
-    /// <summary>Any fixed number: it only has to be the same on every instance.</summary>
-    private const long MigrationLockKey = 7366278;
+    /// <summary>
+    /// The PostgreSQL advisory lock every instance holds while it migrates and seeds (any fixed number:
+    /// it only has to be the same on every instance).
+    /// </summary>
+    public const long MigrationLockKey = 7366278;
 
     public static IServiceCollection AddAppDatabase(this IServiceCollection services, IConfiguration configuration)
     {
@@ -71,15 +74,32 @@ public static class DataServiceCollectionExtensions
             return;
         }
 
-        // Instances starting together would otherwise race to seed the same rows; a session-level
-        // advisory lock makes the second wait and then find everything in place.
+        await db.RunUnderStartupLockAsync(async () =>
+        {
+            await db.Database.MigrateAsync(ct);
+            await CatalogSeed.SeedAsync(db, ct);
+        }, ct);
+    }
+
+    /// <summary>
+    /// Runs start-up work (migrations, reference data, the first admin) so that instances starting
+    /// together take turns: on PostgreSQL under a session-level advisory lock, so the second waits and
+    /// then finds everything in place. SQLite serves one instance, so the work simply runs.
+    /// </summary>
+    public static async Task RunUnderStartupLockAsync(this AppDbContext db, Func<Task> work, CancellationToken ct = default)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            await work();
+            return;
+        }
+        // Its own unpooled connection: closing it is what releases the lock, whatever happens to the work.
         var lockConnectionString = new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()) { Pooling = false }.ConnectionString;
         await using var lockConnection = new NpgsqlConnection(lockConnectionString);
         await lockConnection.OpenAsync(ct);
         await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", lockConnection))
             await take.ExecuteNonQueryAsync(ct);
-        await db.Database.MigrateAsync(ct);
-        await CatalogSeed.SeedAsync(db, ct);
+        await work();
     }
 }
 

@@ -6,6 +6,7 @@ using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Tokens;
+using Npgsql;
 
 namespace HappiTrack.Web.Infrastructure;
 
@@ -60,6 +61,12 @@ public static class HangfireSetup
             QueuePollInterval = TimeSpan.FromSeconds(1),
             UseSlidingInvisibilityTimeout = true,
         };
+        // The constructor installs Hangfire's schema; instances starting together would run the installer at
+        // once (PostgreSQL then fails with "could not find tuple for constraint"), so it takes the start-up lock.
+        using var lockConnection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        lockConnection.Open();
+        using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({DataServiceCollectionExtensions.MigrationLockKey})", lockConnection))
+            take.ExecuteNonQuery();
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storage), storage);
     }
 

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Data;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 
@@ -23,8 +24,16 @@ public sealed class AdminSeeder(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
-        var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+        // Two instances starting together would both find no admin (or no role) and both insert it;
+        // the loser's unique-index violation would stop its start-up.
+        await scope.ServiceProvider.GetRequiredService<AppDbContext>()
+            .RunUnderStartupLockAsync(() => SeedAsync(scope.ServiceProvider), cancellationToken);
+    }
+
+    private async Task SeedAsync(IServiceProvider scoped)
+    {
+        var roles = scoped.GetRequiredService<RoleManager<IdentityRole>>();
+        var users = scoped.GetRequiredService<UserManager<IdentityUser>>();
 
         foreach (var role in new[] { AuthPolicies.AdminRole, AuthPolicies.AnalystRole })
         {

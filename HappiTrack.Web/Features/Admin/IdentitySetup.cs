@@ -17,7 +17,7 @@ public static class IdentitySetup
 
     /// <summary>
     /// ASP.NET Core Identity with roles Admin and Analyst, its session cookie, persisted data-protection
-    /// keys (so sessions survive a restart) and the first-admin seeding.
+    /// keys (so sessions survive a restart), the first-admin seeding and the per-IP limit on sign-in attempts.
     /// </summary>
     public static IServiceCollection AddIdentitySetup(this IServiceCollection services)
     {
@@ -80,6 +80,7 @@ public static class IdentitySetup
             .PersistKeysToDbContext<AppDbContext>();
 
         services.AddHostedService<AdminSeeder>();
+        services.AddLoginRateLimit();
         return services;
     }
 

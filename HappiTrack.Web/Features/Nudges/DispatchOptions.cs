@@ -11,6 +11,11 @@ public sealed class DispatchOptions
     public const string Section = "Dispatch";
 
     public string Mode { get; set; } = DispatchModes.Log;
+    /// <summary>
+    /// How long a claimed nudge belongs to its processor. A crash mid-send leaves the nudge claimed
+    /// until the lease runs out, so this is also how long such a nudge waits before it is retried.
+    /// </summary>
+    public TimeSpan Lease { get; set; } = OutboxProcessor.Lease;
     public WebhookOptions Webhook { get; set; } = new();
     public DispatchHttpOptions Http { get; set; } = new();
 }
@@ -102,8 +107,10 @@ internal sealed class DispatchOptionsValidator(IOptions<WhatsAppOptions> whatsAp
         if (http.RetryCount is < 0 or > 10) errors.Add("Dispatch:Http:RetryCount must be between 0 and 10.");
         if (http.RetryBaseDelay < TimeSpan.Zero || http.RetryBaseDelay > TimeSpan.FromMinutes(1)) errors.Add("Dispatch:Http:RetryBaseDelay must be between 0 and 1 minute.");
         if (http.AttemptTimeout <= TimeSpan.Zero || http.AttemptTimeout > http.TotalTimeout) errors.Add("Dispatch:Http:AttemptTimeout must be positive and at most Dispatch:Http:TotalTimeout.");
-        if (http.TotalTimeout > OutboxProcessor.Lease / 2)
-            errors.Add($"Dispatch:Http:TotalTimeout must be at most {(OutboxProcessor.Lease / 2).TotalSeconds:0} s (half the outbox lease), or a slow send could be claimed twice.");
+        if (options.Lease < TimeSpan.FromSeconds(2) || options.Lease > TimeSpan.FromHours(1))
+            errors.Add("Dispatch:Lease must be between 2 seconds and 1 hour.");
+        else if (http.TotalTimeout > options.Lease / 2)
+            errors.Add($"Dispatch:Http:TotalTimeout must be at most {(options.Lease / 2).TotalSeconds:0.#} s (half of Dispatch:Lease), or a slow send could be claimed twice.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

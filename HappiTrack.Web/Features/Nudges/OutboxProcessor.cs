@@ -3,6 +3,7 @@ using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Rules;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Features.Nudges;
 
@@ -28,9 +29,11 @@ public sealed class OutboxProcessor(
     RuleSettingsService settingsService,
     ShopContext shop,
     TimeProvider clock,
+    IOptions<DispatchOptions> options,
     ILogger<OutboxProcessor> logger)
 {
     public const int BatchSize = 50;
+    /// <summary>The default of <c>Dispatch:Lease</c>.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
     /// <returns>How many nudges were sent.</returns>
@@ -62,7 +65,7 @@ public sealed class OutboxProcessor(
             .Where(n => n.Id == id && n.Status == status && n.LeaseUntil == lease)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(n => n.Status, NudgeStatuses.Sending)
-                .SetProperty(n => n.LeaseUntil, now + Lease)
+                .SetProperty(n => n.LeaseUntil, now + options.Value.Lease)
                 .SetProperty(n => n.Attempts, n => n.Attempts + 1), ct);
         return affected == 1;
     }

@@ -1,3 +1,5 @@
+using HappiTrack.Web.Data;
+
 namespace HappiTrack.Web.Features.Rules;
 
 public static class RulesServiceCollectionExtensions
@@ -19,7 +21,9 @@ internal sealed class RuleSettingsSeeder(IServiceScopeFactory scopes) : IHostedS
     public async Task StartAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<RuleSettingsService>().SeedAsync(ct);
+        var settings = scope.ServiceProvider.GetRequiredService<RuleSettingsService>();
+        // Under the start-up lock, so instances starting together do not both insert the row.
+        await scope.ServiceProvider.GetRequiredService<AppDbContext>().RunUnderStartupLockAsync(() => settings.SeedAsync(ct), ct);
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
