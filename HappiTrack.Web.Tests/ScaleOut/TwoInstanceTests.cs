@@ -57,11 +57,12 @@ public sealed class TwoInstances : IAsyncLifetime
     {
         if (TestPostgres.SkipReason is not null) return;
         Bot = await TestBotServer.StartAsync();
+        // Before A: its Hangfire server starts scheduling while B is still starting.
+        StartedAt = DateTime.UtcNow;
         A = new ScaleOutInstance(_key, Bot) { DeleteDatabaseOnDispose = false };
         _ = A.Services;
         B = new ScaleOutInstance(_key, Bot);
         _ = B.Services;
-        StartedAt = DateTime.UtcNow;
     }
 
     public async Task DisposeAsync()
