@@ -26,8 +26,12 @@ public sealed record HeatmapData(IReadOnlyList<(string Path, int Samples)> Paths
 /// <summary>The cart-holding visitors of a range, with what they added and how each cart ended.</summary>
 public sealed record CartFact(string VisitorId, IReadOnlySet<int> ProductIds, bool Purchased, bool Vip, bool Rescued);
 
-/// <summary>One nudge of the range: kind, campaign, outbox status, whether it was sent and clicked, and its attributed orders.</summary>
-public sealed record NudgeFact(string Kind, int? CampaignId, string Status, bool Sent, bool Clicked, int Orders, long RevenueCents);
+/// <summary>
+/// One nudge of the range: kind, campaign, outbox status, how far the channel and the shopper took it, and
+/// its attributed orders. Delivered includes a read receipt without a delivery report (the channel may send only the later one).
+/// </summary>
+public sealed record NudgeFact(string Kind, int? CampaignId, string Status, bool Sent, bool Delivered, bool Read, bool Clicked,
+    int Orders, long RevenueCents);
 
 /// <summary>Read-only queries over a shop-day range. Orders are always read raw: the table is small and indexed by time.</summary>
 public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
@@ -140,18 +144,37 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
     /// <summary>
     /// Every visitor who added to cart in the range: the products added, whether they bought in the
     /// range, VIP status of their contact, and whether the purchase came through a cart-rescue nudge.
+    /// The roll-up path reads the per-day cart adds and the visitor-day steps instead of the events.
     /// </summary>
-    public async Task<IReadOnlyList<CartFact>> CartsAsync(DateRange range, CancellationToken ct = default)
+    public async Task<IReadOnlyList<CartFact>> CartsAsync(DateRange range, AnalyticsSource source, CancellationToken ct = default)
     {
         var (start, end) = calendar.UtcBounds(range);
-        var inRange = db.Events.AsNoTracking().Where(e => e.OccurredAt >= start && e.OccurredAt < end);
-        var adds = await inRange.Where(e => e.Type == EventTypes.AddToCart && e.ProductId != null)
-            .Select(e => new { e.VisitorId, ProductId = e.ProductId!.Value }).Distinct().ToListAsync(ct);
-        if (adds.Count == 0) return [];
+        List<(string VisitorId, int ProductId)> adds;
+        HashSet<string> purchasers;
+        if (source == AnalyticsSource.Rollup)
+        {
+            adds = (await db.Set<CartAddDay>().AsNoTracking()
+                    .Where(c => c.Day >= range.From && c.Day <= range.To)
+                    .Select(c => new { c.VisitorId, c.ProductId }).Distinct().ToListAsync(ct))
+                .Select(a => (a.VisitorId, a.ProductId)).ToList();
+            if (adds.Count == 0) return [];
+            purchasers = (await db.Set<VisitorDayFact>().AsNoTracking()
+                    .Where(f => f.Day >= range.From && f.Day <= range.To && (f.Steps & FunnelSteps.Purchase) == FunnelSteps.Purchase)
+                    .Select(f => f.VisitorId).Distinct().ToListAsync(ct))
+                .ToHashSet(StringComparer.Ordinal);
+        }
+        else
+        {
+            var inRange = db.Events.AsNoTracking().Where(e => e.OccurredAt >= start && e.OccurredAt < end);
+            adds = (await inRange.Where(e => e.Type == EventTypes.AddToCart && e.ProductId != null)
+                    .Select(e => new { e.VisitorId, ProductId = e.ProductId!.Value }).Distinct().ToListAsync(ct))
+                .Select(a => (a.VisitorId, a.ProductId)).ToList();
+            if (adds.Count == 0) return [];
+            purchasers = (await inRange.Where(e => e.Type == EventTypes.Purchase)
+                    .Select(e => e.VisitorId).Distinct().ToListAsync(ct))
+                .ToHashSet(StringComparer.Ordinal);
+        }
 
-        var purchasers = (await inRange.Where(e => e.Type == EventTypes.Purchase)
-            .Select(e => e.VisitorId).Distinct().ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
-        var cartVisitors = adds.Select(a => a.VisitorId).Distinct().ToList();
         var vips = (await db.Visitors.AsNoTracking()
                 .Where(v => v.ContactId != null && v.Contact!.VipStatus)
                 .Select(v => v.Id).ToListAsync(ct))
@@ -188,9 +211,13 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
             .Select(g => new { Id = g.Key, Orders = g.Count(), Cents = g.Sum(x => x.TotalCents) })
             .ToDictionaryAsync(x => x.Id, ct);
         var rows = await nudges
-            .Select(n => new { n.Id, n.Kind, n.CampaignId, n.Status, Sent = n.SentAt != null, Clicked = n.ClickedAt != null })
+            .Select(n => new
+            {
+                n.Id, n.Kind, n.CampaignId, n.Status, Sent = n.SentAt != null,
+                Delivered = n.DeliveredAt != null || n.ReadAt != null, Read = n.ReadAt != null, Clicked = n.ClickedAt != null,
+            })
             .ToListAsync(ct);
-        return rows.Select(n => new NudgeFact(n.Kind, n.CampaignId, n.Status, n.Sent, n.Clicked,
+        return rows.Select(n => new NudgeFact(n.Kind, n.CampaignId, n.Status, n.Sent, n.Delivered, n.Read, n.Clicked,
                 revenue.TryGetValue(n.Id, out var r) ? r.Orders : 0, revenue.TryGetValue(n.Id, out var c) ? c.Cents : 0))
             .ToList();
     }

@@ -81,7 +81,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
             {
                 if (!o.Reset) throw new InvalidOperationException("The database already has events; pass --reset to replace the demo history.");
                 log.WriteLine("Deleting the existing history...");
-                foreach (var table in new[] { "AnalyticsVisitorDays", "AnalyticsProductDays", "AnalyticsHeatmapDays", "AnalyticsRollupState", "Events", "OrderLine", "Orders",
+                foreach (var table in new[] { "AnalyticsVisitorDays", "AnalyticsProductDays", "AnalyticsHeatmapDays", "AnalyticsCartAddDays", "AnalyticsRollupState", "Events", "OrderLine", "Orders",
                              db.Model.FindEntityType(typeof(Nudge))!.GetTableName()!, "CartLines", "Carts", "Visitors", "Contacts" })
                     await ExecAsync(conn, $"DELETE FROM \"{table}\"", ct);
             }
