@@ -41,6 +41,21 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
 
     private sealed record ProductRow(int ProductId, string Type, int Events, int Visitors);
 
+    /// <summary>
+    /// Holds one connection open for all of a dashboard's queries, instead of taking one from the pool (and
+    /// running the per-connection pragmas) for each of them. Dispose to hand it back.
+    /// </summary>
+    public async Task<IAsyncDisposable> HoldConnectionAsync(CancellationToken ct = default)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        return new ConnectionHold(db);
+    }
+
+    private sealed class ConnectionHold(AppDbContext db) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await db.Database.CloseConnectionAsync();
+    }
+
     public async Task<FunnelCounts> FunnelAsync(DateRange range, AnalyticsSource source, CancellationToken ct = default)
     {
         var (start, end) = calendar.UtcBounds(range);
@@ -149,41 +164,41 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
     public async Task<IReadOnlyList<CartFact>> CartsAsync(DateRange range, AnalyticsSource source, CancellationToken ct = default)
     {
         var (start, end) = calendar.UtcBounds(range);
-        List<(string VisitorId, int ProductId)> adds;
-        HashSet<string> purchasers;
+        var productsByVisitor = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
+        void Add(string visitorId, int productId)
+        {
+            if (!productsByVisitor.TryGetValue(visitorId, out var products)) productsByVisitor[visitorId] = products = [];
+            products.Add(productId);
+        }
+        IQueryable<string> purchasers;
         if (source == AnalyticsSource.Rollup)
         {
-            adds = (await db.Set<CartAddDay>().AsNoTracking()
-                    .Where(c => c.Day >= range.From && c.Day <= range.To)
-                    .Select(c => new { c.VisitorId, c.ProductId }).Distinct().ToListAsync(ct))
-                .Select(a => (a.VisitorId, a.ProductId)).ToList();
-            if (adds.Count == 0) return [];
-            purchasers = (await db.Set<VisitorDayFact>().AsNoTracking()
-                    .Where(f => f.Day >= range.From && f.Day <= range.To && (f.Steps & FunnelSteps.Purchase) == FunnelSteps.Purchase)
-                    .Select(f => f.VisitorId).Distinct().ToListAsync(ct))
-                .ToHashSet(StringComparer.Ordinal);
+            var adds = db.Set<CartAddDay>().AsNoTracking().Where(c => c.Day >= range.From && c.Day <= range.To);
+            await foreach (var a in adds.Select(c => new { c.VisitorId, c.ProductId }).AsAsyncEnumerable().WithCancellation(ct))
+                Add(a.VisitorId, a.ProductId);
+            purchasers = db.Set<VisitorDayFact>().AsNoTracking()
+                .Where(f => f.Day >= range.From && f.Day <= range.To && (f.Steps & FunnelSteps.Purchase) == FunnelSteps.Purchase)
+                .Select(f => f.VisitorId);
         }
         else
         {
             var inRange = db.Events.AsNoTracking().Where(e => e.OccurredAt >= start && e.OccurredAt < end);
-            adds = (await inRange.Where(e => e.Type == EventTypes.AddToCart && e.ProductId != null)
-                    .Select(e => new { e.VisitorId, ProductId = e.ProductId!.Value }).Distinct().ToListAsync(ct))
-                .Select(a => (a.VisitorId, a.ProductId)).ToList();
-            if (adds.Count == 0) return [];
-            purchasers = (await inRange.Where(e => e.Type == EventTypes.Purchase)
-                    .Select(e => e.VisitorId).Distinct().ToListAsync(ct))
-                .ToHashSet(StringComparer.Ordinal);
+            var adds = inRange.Where(e => e.Type == EventTypes.AddToCart && e.ProductId != null);
+            await foreach (var a in adds.Select(e => new { e.VisitorId, ProductId = e.ProductId!.Value }).AsAsyncEnumerable().WithCancellation(ct))
+                Add(a.VisitorId, a.ProductId);
+            purchasers = inRange.Where(e => e.Type == EventTypes.Purchase).Select(e => e.VisitorId);
         }
+        if (productsByVisitor.Count == 0) return [];
 
+        var purchased = (await purchasers.Distinct().ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var vips = (await db.Visitors.AsNoTracking()
                 .Where(v => v.ContactId != null && v.Contact!.VipStatus)
                 .Select(v => v.Id).ToListAsync(ct))
             .ToHashSet(StringComparer.Ordinal);
         var rescued = await RescuedVisitorsAsync(start, end, ct);
 
-        return adds.GroupBy(a => a.VisitorId, StringComparer.Ordinal)
-            .Select(g => new CartFact(g.Key, g.Select(a => a.ProductId).ToHashSet(),
-                purchasers.Contains(g.Key), vips.Contains(g.Key), rescued.Contains(g.Key)))
+        return productsByVisitor
+            .Select(p => new CartFact(p.Key, p.Value, purchased.Contains(p.Key), vips.Contains(p.Key), rescued.Contains(p.Key)))
             .OrderBy(c => c.VisitorId, StringComparer.Ordinal)
             .ToList();
     }
