@@ -69,6 +69,7 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         {
             await using var scope = scopes.CreateAsyncScope();
             var own = scope.ServiceProvider.GetRequiredService<AnalyticsQueries>();
+            await using var ownConnection = await own.HoldConnectionAsync(ct);
             return await Timed("funnel", () => own.FunnelAsync(range, source, ct));
         }, ct);
         await using var connection = await queries.HoldConnectionAsync(ct);
