@@ -63,25 +63,27 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
             lock (timings) timings.Add((name, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
             return result;
         }
-        // The funnel, the heaviest query, runs on a second connection (its own scope) while this one reads the
-        // rest: the two share no state, and on two cores the page waits for the longer of them, not their sum.
-        var funnelTask = Task.Run(async () =>
+        // The funnel (the heaviest query) and the product stats run on a second connection (their own scope) while
+        // this one reads the rest: the branches share no state and cost about the same, so on two cores the page
+        // waits for the longer of them, not their sum.
+        var sideTask = Task.Run(async () =>
         {
             await using var scope = scopes.CreateAsyncScope();
             var own = scope.ServiceProvider.GetRequiredService<AnalyticsQueries>();
             await using var ownConnection = await own.HoldConnectionAsync(ct);
-            return await Timed("funnel", () => own.FunnelAsync(range, source, ct));
+            var funnelCounts = await Timed("funnel", () => own.FunnelAsync(range, source, ct));
+            var stats = await Timed("products", () => own.ProductStatsAsync(range, source, ct));
+            return (funnelCounts, stats);
         }, ct);
         await using var connection = await queries.HoldConnectionAsync(ct);
         var orders = await Timed("orders", () => queries.OrdersAsync(range, ct));
         var catalog = await Timed("catalog", () => queries.CatalogAsync(ct));
-        var productStats = await Timed("products", () => queries.ProductStatsAsync(range, source, ct));
         var carts = await Timed("carts", () => queries.CartsAsync(range, source, ct));
         var heatmap = await Timed("heatmap", () => queries.HeatmapAsync(range, heatmapPath, source, ct));
         var nudges = await Timed("nudges", () => queries.NudgesAsync(range, ct));
         var blast = await Timed("blast", () => queries.BlastBaselineAsync(range, ct));
         var refreshedAt = await rollups.LastRefreshedAtAsync(ct);
-        var funnel = await funnelTask;
+        var (funnel, productStats) = await sideTask;
         var sectionsStarted = Stopwatch.GetTimestamp();
 
         var kpis = new KpiSummary(funnel.Visitors, funnel.LinkedContacts, orders.Buyers, Ratio(orders.Buyers, funnel.Visitors),
