@@ -112,20 +112,30 @@ public sealed class AnalyticsFiguresTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Nudge_effectiveness_follows_each_kind_to_conversions_and_compares_with_a_blast()
+    public async Task Nudge_effectiveness_follows_each_kind_from_queued_through_read_to_conversions_and_compares_with_a_blast()
     {
         var d = await BuildAsync(AnalyticsTestData.From, AnalyticsTestData.To, AnalyticsSource.Rollup);
 
         Assert.Equal(
-            [["Interest discount", "1", "1", "0", "0", "0.00", ""],
-             ["Cart rescue", "1", "1", "1", "1", "129.00", "1.0"],          // the rescue before the range is not counted
-             ["VIP upgrade", "0", "0", "0", "0", "0.00", ""],
-             ["Campaign", "1", "0", "0", "0", "0.00", ""],
-             ["All nudges", "3", "2", "1", "1", "129.00", "2.0"],
-             ["Blast to every contact (estimate)", "2", "2", "", "1", "1099.00", "2.0"]], // 2 opted-in contacts, Vera bought
+            ["Nudges", "Queued", "Sent", "Delivered", "Read", "Clicked", "Converted", "Attributed revenue (€)", "Messages per conversion"],
+            d.Table("nudges").Columns);
+        Assert.Equal(
+            [["Interest discount", "1", "1", "1", "0", "0", "0", "0.00", ""],       // n2: delivered, never read
+             ["Cart rescue", "1", "1", "1", "1", "1", "1", "129.00", "1.0"],      // n1 (the rescue n4 before the range is not counted)
+             ["VIP upgrade", "1", "1", "1", "1", "0", "0", "0.00", ""],          // n5: a read receipt alone means delivered too
+             ["Campaign", "2", "1", "1", "1", "1", "0", "0.00", ""],             // n3 suppressed, n6 read and clicked
+             ["All nudges", "5", "4", "4", "3", "2", "1", "129.00", "4.0"],
+             ["Blast to every contact (estimate)", "2", "2", "", "", "", "1", "1099.00", "2.0"]], // 2 opted-in contacts, Vera bought
             Rows(d.Table("nudges")));
-        Assert.Equal([["Campaign #7", "1", "0", "0", "0", "0.00", ""]], Rows(d.Table("nudge-campaigns")));
-        Assert.Equal([1.0, 1, 1, 1], d.Charts.Single(c => c.Id == "nudges").Datasets[1].Data);
+        Assert.Equal([["Campaign #7", "2", "1", "1", "1", "1", "0", "0.00", ""]], Rows(d.Table("nudge-campaigns")));
+
+        var chart = d.Charts.Single(c => c.Id == "nudges");
+        Assert.Equal(["Queued", "Sent", "Delivered", "Read", "Clicked", "Converted"], chart.Labels);
+        Assert.Equal(["Interest discount", "Cart rescue", "VIP upgrade", "Campaign"], chart.Datasets.Select(s => s.Label));
+        Assert.Equal([1.0, 1, 1, 0, 0, 0], chart.Datasets[0].Data);
+        Assert.Equal([1.0, 1, 1, 1, 1, 1], chart.Datasets[1].Data);
+        Assert.Equal([1.0, 1, 1, 1, 0, 0], chart.Datasets[2].Data);
+        Assert.Equal([2.0, 1, 1, 1, 1, 0], chart.Datasets[3].Data);
     }
 
     [Theory]

@@ -125,6 +125,22 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_nudge_csv_and_chart_data_carry_the_delivered_and_read_steps()
+    {
+        var response = await _client.GetAsync("/analytics/export/nudges.csv?from=2026-11-20&to=2026-11-24");
+        var csv = ParseCsv(await response.Content.ReadAsStringAsync());
+        Assert.Equal(["Nudges", "Queued", "Sent", "Delivered", "Read", "Clicked", "Converted", "Attributed revenue (€)", "Messages per conversion"], csv[0]);
+        Assert.Equal(["All nudges", "5", "4", "4", "3", "2", "1", "129.00", "4.0"], csv.Single(r => r[0] == "All nudges"));
+
+        var page = await PageAsync("?from=2026-11-20&to=2026-11-24");
+        using var chart = System.Text.Json.JsonDocument.Parse(page.GetElementById("data-nudges")!.TextContent);
+        Assert.Equal(["Queued", "Sent", "Delivered", "Read", "Clicked", "Converted"],
+            chart.RootElement.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+        var campaign = chart.RootElement.GetProperty("datasets").EnumerateArray().Single(s => s.GetProperty("label").GetString() == "Campaign");
+        Assert.Equal([2.0, 1, 1, 1, 1, 0], campaign.GetProperty("data").EnumerateArray().Select(v => v.GetDouble()));
+    }
+
+    [Fact]
     public async Task Csv_export_with_bad_dates_is_a_problem_naming_the_field()
     {
         var response = await _client.GetAsync("/analytics/export/funnel.csv?from=2026-11-30&to=2026-11-01");

@@ -84,12 +84,15 @@ internal static class AnalyticsTestData
 
         Event("visitor-f", EventTypes.PageView, At(10, 12), path: "/");
 
-        // Nudges: a clicked cart rescue that E's order is attributed to, an unclicked interest discount,
-        // a suppressed campaign message, and one rescue before the range.
-        var rescue = Nudge("n1", plain.Id, NudgeKinds.CartRescue, NudgeStatuses.Sent, At(22, 16), sent: true, clicked: true);
-        Nudge("n2", vip.Id, NudgeKinds.InterestDiscount, NudgeStatuses.Sent, At(20, 11), sent: true, clicked: false);
+        // Nudges: a delivered, read and clicked cart rescue that E's order is attributed to; an interest discount
+        // delivered but never read; a VIP upgrade whose channel reported only the read receipt; in campaign 7 a
+        // suppressed message and one read and clicked without an order; and a read rescue before the range.
+        var rescue = Nudge("n1", plain.Id, NudgeKinds.CartRescue, NudgeStatuses.Sent, At(22, 16), sent: true, clicked: true, delivered: true, read: true);
+        Nudge("n2", vip.Id, NudgeKinds.InterestDiscount, NudgeStatuses.Sent, At(20, 11), sent: true, clicked: false, delivered: true);
         Nudge("n3", vip.Id, NudgeKinds.Campaign, NudgeStatuses.Suppressed, At(23, 10), sent: false, clicked: false, campaign: 7);
-        Nudge("n4", vip.Id, NudgeKinds.CartRescue, NudgeStatuses.Sent, At(10, 10), sent: true, clicked: true);
+        Nudge("n4", vip.Id, NudgeKinds.CartRescue, NudgeStatuses.Sent, At(10, 10), sent: true, clicked: true, delivered: true, read: true);
+        Nudge("n5", vip.Id, NudgeKinds.VipUpgrade, NudgeStatuses.Sent, At(23, 12), sent: true, clicked: false, read: true);
+        Nudge("n6", plain.Id, NudgeKinds.Campaign, NudgeStatuses.Sent, At(24, 8), sent: true, clicked: true, campaign: 7, delivered: true, read: true);
         await db.SaveChangesAsync();
 
         Order("order-a", "visitor-a", vip.Id, 109900, At(21, 9, 6));
@@ -103,13 +106,16 @@ internal static class AnalyticsTestData
             SubtotalCents = cents, TotalCents = cents, PlacedAt = at, AttributedNudgeId = nudge,
         });
 
-        Nudge Nudge(string code, int contact, string kind, string status, DateTime at, bool sent, bool clicked, int? campaign = null)
+        Nudge Nudge(string code, int contact, string kind, string status, DateTime at, bool sent, bool clicked, int? campaign = null,
+            bool delivered = false, bool read = false)
         {
             var nudge = new Nudge
             {
                 ContactId = contact, Kind = kind, Status = status, DedupKey = "test:" + code, Code = code, Message = "Hi",
                 Link = "http://localhost/r/" + code, CreatedAt = at, SendAfter = at, SentAt = sent ? at.AddMinutes(1) : null,
                 ClickedAt = clicked ? at.AddMinutes(30) : null, CampaignId = campaign,
+                DeliveredAt = delivered ? at.AddMinutes(2) : null, ReadAt = read ? at.AddMinutes(10) : null,
+                DeliveryStatus = read ? DeliveryStatuses.Read : delivered ? DeliveryStatuses.Delivered : null,
             };
             db.Set<Nudge>().Add(nudge);
             return nudge;

@@ -31,7 +31,7 @@ public sealed record Dashboard(
 }
 
 /// <summary>Assembles every section of <c>/analytics</c> for one range; the CSV export reuses the same tables.</summary>
-public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService rollups)
+public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService rollups, IServiceScopeFactory scopes)
 {
     public static readonly IReadOnlyList<string> TagKinds = ["aesthetic", "all", "brand", "category", "price"];
 
@@ -60,18 +60,31 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         {
             var started = Stopwatch.GetTimestamp();
             var result = await query();
-            timings.Add((name, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            lock (timings) timings.Add((name, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
             return result;
         }
-        var funnel = await Timed("funnel", () => queries.FunnelAsync(range, source, ct));
+        // The funnel (the heaviest query) and the product stats run on a second connection (their own scope) while
+        // this one reads the rest: the branches share no state and cost about the same, so on two cores the page
+        // waits for the longer of them, not their sum.
+        var sideTask = Task.Run(async () =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var own = scope.ServiceProvider.GetRequiredService<AnalyticsQueries>();
+            await using var ownConnection = await own.HoldConnectionAsync(ct);
+            var funnelCounts = await Timed("funnel", () => own.FunnelAsync(range, source, ct));
+            var stats = await Timed("products", () => own.ProductStatsAsync(range, source, ct));
+            return (funnelCounts, stats);
+        }, ct);
+        await using var connection = await queries.HoldConnectionAsync(ct);
         var orders = await Timed("orders", () => queries.OrdersAsync(range, ct));
         var catalog = await Timed("catalog", () => queries.CatalogAsync(ct));
-        var productStats = await Timed("products", () => queries.ProductStatsAsync(range, source, ct));
-        var carts = await Timed("carts", () => queries.CartsAsync(range, ct));
+        var carts = await Timed("carts", () => queries.CartsAsync(range, source, ct));
         var heatmap = await Timed("heatmap", () => queries.HeatmapAsync(range, heatmapPath, source, ct));
         var nudges = await Timed("nudges", () => queries.NudgesAsync(range, ct));
         var blast = await Timed("blast", () => queries.BlastBaselineAsync(range, ct));
         var refreshedAt = await rollups.LastRefreshedAtAsync(ct);
+        var (funnel, productStats) = await sideTask;
+        var sectionsStarted = Stopwatch.GetTimestamp();
 
         var kpis = new KpiSummary(funnel.Visitors, funnel.LinkedContacts, orders.Buyers, Ratio(orders.Buyers, funnel.Visitors),
             orders.Orders, orders.RevenueCents, orders.Orders == 0 ? null : orders.RevenueCents / orders.Orders,
@@ -81,13 +94,15 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         var charts = new List<ChartSpec>();
         tables.Add(KpiTable(kpis));
         Add(tables, charts, FunnelSection(funnel));
-        Add(tables, charts, AbandonmentSection(kpis, carts, catalog));
+        Add(tables, charts, AbandonmentSection(carts, catalog));
         Add(tables, charts, OutcomeSection(carts));
         Add(tables, charts, TagTrendSection(range, productStats, catalog, tagKind));
         Add(tables, charts, TopProductsSection(productStats, catalog));
         tables.Add(HeatmapTable(heatmap));
         Add(tables, charts, NudgeSection(nudges, blast));
         tables.Add(CampaignTable(nudges));
+        // The in-memory part (segments, trends, tables) as its own Server-Timing entry, next to each query's.
+        timings.Add(("sections", Stopwatch.GetElapsedTime(sectionsStarted).TotalMilliseconds));
         return new Dashboard(range, source, kpis, funnel, heatmap, tagKind, tables, charts, refreshedAt, timings);
     }
 
@@ -129,33 +144,47 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         return (table, chart);
     }
 
-    private static (AnalyticsTable, ChartSpec) AbandonmentSection(KpiSummary k, IReadOnlyList<CartFact> carts,
-        IReadOnlyDictionary<int, ProductInfo> catalog)
+    /// <summary>
+    /// One pass over the carts: each cart's tags and value are worked out once and counted into every
+    /// segment it belongs to (a cart counts once per tag however many of its products carry the tag).
+    /// </summary>
+    private static (AnalyticsTable, ChartSpec) AbandonmentSection(IReadOnlyList<CartFact> carts, IReadOnlyDictionary<int, ProductInfo> catalog)
     {
-        var rows = new List<IReadOnlyList<string>>();
-        void Row(string group, string segment, IReadOnlyCollection<CartFact> members)
+        var perTag = new Dictionary<int, Tally>();
+        var perBand = new Tally[CartValueBands.Count];
+        Tally all = default, vip = default, notVip = default;
+        var cartTags = new HashSet<int>();
+        foreach (var cart in carts)
         {
-            var abandoned = members.Count(c => !c.Purchased);
-            rows.Add([group, segment, Count(members.Count), Count(abandoned), Percent(Ratio(abandoned, members.Count))]);
+            var abandoned = !cart.Purchased;
+            all = all.Add(abandoned);
+            if (cart.Vip) vip = vip.Add(abandoned); else notVip = notVip.Add(abandoned);
+            var value = CartValue(cart, catalog);
+            var band = 0;
+            while (value >= CartValueBands[band].MaxCents) band++;
+            perBand[band] = perBand[band].Add(abandoned);
+            cartTags.Clear();
+            foreach (var id in cart.ProductIds)
+            {
+                if (!catalog.TryGetValue(id, out var product)) continue;
+                foreach (var tag in product.Tags) cartTags.Add(tag.Id);
+            }
+            foreach (var tagId in cartTags) perTag[tagId] = perTag.GetValueOrDefault(tagId).Add(abandoned);
         }
 
-        Row("All carts", "All", carts.ToList());
+        var rows = new List<IReadOnlyList<string>>();
+        void Row(string group, string segment, Tally t) =>
+            rows.Add([group, segment, Count(t.Carts), Count(t.Abandoned), Percent(Ratio(t.Abandoned, t.Carts))]);
+
+        Row("All carts", "All", all);
         var tags = catalog.Values.SelectMany(p => p.Tags).DistinctBy(t => t.Id);
         foreach (var tag in tags.OrderBy(t => t.Kind).ThenBy(t => t.Name, StringComparer.Ordinal))
         {
-            var members = carts.Where(c => c.ProductIds.Any(id => catalog.TryGetValue(id, out var p) && p.Tags.Any(t => t.Id == tag.Id))).ToList();
-            if (members.Count > 0) Row($"Tag ({tag.Kind.ToString().ToLowerInvariant()})", tag.Name, members);
+            if (perTag.TryGetValue(tag.Id, out var t) && t.Carts > 0) Row($"Tag ({tag.Kind.ToString().ToLowerInvariant()})", tag.Name, t);
         }
-        foreach (var band in CartValueBands)
-        {
-            Row("Cart value", band.Label, carts.Where(c =>
-            {
-                var value = CartValue(c, catalog);
-                return value >= band.MinCents && value < band.MaxCents;
-            }).ToList());
-        }
-        Row("Customer", "VIP", carts.Where(c => c.Vip).ToList());
-        Row("Customer", "Not VIP", carts.Where(c => !c.Vip).ToList());
+        for (var i = 0; i < CartValueBands.Count; i++) Row("Cart value", CartValueBands[i].Label, perBand[i]);
+        Row("Customer", "VIP", vip);
+        Row("Customer", "Not VIP", notVip);
 
         var table = new AnalyticsTable("abandonment", "Cart abandonment by segment",
             ["Group", "Segment", "Carts", "Abandoned", "Abandonment rate (%)"], rows);
@@ -164,6 +193,11 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
             [new ChartSeries("Abandonment rate (%)", rows.Select(r => r[4] == "" ? 0 : double.Parse(r[4], CultureInfo.InvariantCulture)).ToList())],
             Horizontal: true, Percent: true);
         return (table, chart);
+    }
+
+    private readonly record struct Tally(int Carts, int Abandoned)
+    {
+        public Tally Add(bool abandoned) => new(Carts + 1, Abandoned + (abandoned ? 1 : 0));
     }
 
     /// <summary>The cart's value at catalog prices: each distinct product added once.</summary>
@@ -256,42 +290,54 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         (NudgeKinds.VipUpgrade, "VIP upgrade"), (NudgeKinds.Campaign, "Campaign"),
     ];
 
-    private static IReadOnlyList<string> NudgeRow(string label, IReadOnlyCollection<NudgeFact> group)
+    /// <summary>How many nudges of a group reached each step of queued → sent → delivered → read → clicked → converted.</summary>
+    private readonly record struct NudgeTally(int Queued, int Sent, int Delivered, int Read, int Clicked, int Converted, long RevenueCents)
     {
-        var sent = group.Count(n => n.Sent);
-        var converted = group.Count(n => n.Orders > 0);
-        return [label, Count(group.Count), Count(sent), Count(group.Count(n => n.Clicked)), Count(converted),
-            Money(group.Sum(n => n.RevenueCents)), converted == 0 ? "" : Decimal1((double)sent / converted)];
+        public static NudgeTally Of(IEnumerable<NudgeFact> nudges)
+        {
+            var t = new NudgeTally();
+            foreach (var n in nudges)
+            {
+                t = new NudgeTally(t.Queued + 1, t.Sent + (n.Sent ? 1 : 0), t.Delivered + (n.Delivered ? 1 : 0), t.Read + (n.Read ? 1 : 0),
+                    t.Clicked + (n.Clicked ? 1 : 0), t.Converted + (n.Orders > 0 ? 1 : 0), t.RevenueCents + n.RevenueCents);
+            }
+            return t;
+        }
+
+        public IReadOnlyList<double> Steps => [Queued, Sent, Delivered, Read, Clicked, Converted];
     }
 
+    private static IReadOnlyList<string> NudgeRow(string label, NudgeTally t) =>
+        [label, Count(t.Queued), Count(t.Sent), Count(t.Delivered), Count(t.Read), Count(t.Clicked), Count(t.Converted),
+            Money(t.RevenueCents), t.Converted == 0 ? "" : Decimal1((double)t.Sent / t.Converted)];
+
+    private static readonly IReadOnlyList<string> NudgeStages = ["Queued", "Sent", "Delivered", "Read", "Clicked", "Converted"];
+
     private static readonly IReadOnlyList<string> NudgeColumns =
-        ["Nudges", "Queued", "Sent", "Clicked", "Converted", "Attributed revenue (€)", "Messages per conversion"];
+        ["Nudges", .. NudgeStages, "Attributed revenue (€)", "Messages per conversion"];
 
     /// <summary>
-    /// Queued → sent → clicked → converted per kind, and what a blast to every opted-in contact would
+    /// Queued → sent → delivered → read → clicked → converted per kind, and what a blast to every opted-in contact would
     /// have cost per conversion (one message each; every contact who bought in the range counted as converted).
+    /// Delivery and read come from the channel's receipts, so a blast row has none to show.
     /// </summary>
     private static (AnalyticsTable, ChartSpec) NudgeSection(IReadOnlyList<NudgeFact> nudges, (int Contacts, int Buyers, long RevenueCents) blast)
     {
-        var rows = NudgeKindLabels.Select(k => NudgeRow(k.Label, nudges.Where(n => n.Kind == k.Kind).ToList())).ToList();
-        rows.Add(NudgeRow("All nudges", nudges.ToList()));
-        rows.Add(["Blast to every contact (estimate)", Count(blast.Contacts), Count(blast.Contacts), "", Count(blast.Buyers),
+        var perKind = NudgeKindLabels.Select(k => (k.Label, Tally: NudgeTally.Of(nudges.Where(n => n.Kind == k.Kind)))).ToList();
+        var rows = perKind.Select(k => NudgeRow(k.Label, k.Tally)).ToList();
+        rows.Add(NudgeRow("All nudges", NudgeTally.Of(nudges)));
+        rows.Add(["Blast to every contact (estimate)", Count(blast.Contacts), Count(blast.Contacts), "", "", "", Count(blast.Buyers),
             Money(blast.RevenueCents), blast.Buyers == 0 ? "" : Decimal1((double)blast.Contacts / blast.Buyers)]);
         var table = new AnalyticsTable("nudges", "Nudge effectiveness by kind", NudgeColumns, rows);
-        string[] stages = ["Queued", "Sent", "Clicked", "Converted"];
-        var chart = new ChartSpec("nudges", "bar", stages,
-            NudgeKindLabels.Select(k =>
-            {
-                var group = nudges.Where(n => n.Kind == k.Kind).ToList();
-                return new ChartSeries(k.Label, [group.Count, group.Count(n => n.Sent), group.Count(n => n.Clicked), group.Count(n => n.Orders > 0)]);
-            }).ToList());
+        var chart = new ChartSpec("nudges", "bar", NudgeStages,
+            perKind.Select(k => new ChartSeries(k.Label, k.Tally.Steps)).ToList());
         return (table, chart);
     }
 
     private static AnalyticsTable CampaignTable(IReadOnlyList<NudgeFact> nudges) => new("nudge-campaigns", "Nudge effectiveness by campaign",
         ["Campaign", .. NudgeColumns.Skip(1)],
         nudges.Where(n => n.CampaignId is not null).GroupBy(n => n.CampaignId!.Value).OrderBy(g => g.Key)
-            .Select(g => NudgeRow($"Campaign #{g.Key}", g.ToList())).ToList());
+            .Select(g => NudgeRow($"Campaign #{g.Key}", NudgeTally.Of(g))).ToList());
 
     internal static string Decimal1(double value) => Math.Round(value, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture);
 

@@ -26,8 +26,12 @@ public sealed record HeatmapData(IReadOnlyList<(string Path, int Samples)> Paths
 /// <summary>The cart-holding visitors of a range, with what they added and how each cart ended.</summary>
 public sealed record CartFact(string VisitorId, IReadOnlySet<int> ProductIds, bool Purchased, bool Vip, bool Rescued);
 
-/// <summary>One nudge of the range: kind, campaign, outbox status, whether it was sent and clicked, and its attributed orders.</summary>
-public sealed record NudgeFact(string Kind, int? CampaignId, string Status, bool Sent, bool Clicked, int Orders, long RevenueCents);
+/// <summary>
+/// One nudge of the range: kind, campaign, outbox status, how far the channel and the shopper took it, and
+/// its attributed orders. Delivered includes a read receipt without a delivery report (the channel may send only the later one).
+/// </summary>
+public sealed record NudgeFact(string Kind, int? CampaignId, string Status, bool Sent, bool Delivered, bool Read, bool Clicked,
+    int Orders, long RevenueCents);
 
 /// <summary>Read-only queries over a shop-day range. Orders are always read raw: the table is small and indexed by time.</summary>
 public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
@@ -36,6 +40,21 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
         int Carts, int AbandonedCarts);
 
     private sealed record ProductRow(int ProductId, string Type, int Events, int Visitors);
+
+    /// <summary>
+    /// Holds one connection open for all of a dashboard's queries, instead of taking one from the pool (and
+    /// running the per-connection pragmas) for each of them. Dispose to hand it back.
+    /// </summary>
+    public async Task<IAsyncDisposable> HoldConnectionAsync(CancellationToken ct = default)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        return new ConnectionHold(db);
+    }
+
+    private sealed class ConnectionHold(AppDbContext db) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await db.Database.CloseConnectionAsync();
+    }
 
     public async Task<FunnelCounts> FunnelAsync(DateRange range, AnalyticsSource source, CancellationToken ct = default)
     {
@@ -140,27 +159,46 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
     /// <summary>
     /// Every visitor who added to cart in the range: the products added, whether they bought in the
     /// range, VIP status of their contact, and whether the purchase came through a cart-rescue nudge.
+    /// The roll-up path reads the per-day cart adds and the visitor-day steps instead of the events.
     /// </summary>
-    public async Task<IReadOnlyList<CartFact>> CartsAsync(DateRange range, CancellationToken ct = default)
+    public async Task<IReadOnlyList<CartFact>> CartsAsync(DateRange range, AnalyticsSource source, CancellationToken ct = default)
     {
         var (start, end) = calendar.UtcBounds(range);
-        var inRange = db.Events.AsNoTracking().Where(e => e.OccurredAt >= start && e.OccurredAt < end);
-        var adds = await inRange.Where(e => e.Type == EventTypes.AddToCart && e.ProductId != null)
-            .Select(e => new { e.VisitorId, ProductId = e.ProductId!.Value }).Distinct().ToListAsync(ct);
-        if (adds.Count == 0) return [];
+        var productsByVisitor = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
+        void Add(string visitorId, int productId)
+        {
+            if (!productsByVisitor.TryGetValue(visitorId, out var products)) productsByVisitor[visitorId] = products = [];
+            products.Add(productId);
+        }
+        IQueryable<string> purchasers;
+        if (source == AnalyticsSource.Rollup)
+        {
+            var adds = db.Set<CartAddDay>().AsNoTracking().Where(c => c.Day >= range.From && c.Day <= range.To);
+            await foreach (var a in adds.Select(c => new { c.VisitorId, c.ProductId }).AsAsyncEnumerable().WithCancellation(ct))
+                Add(a.VisitorId, a.ProductId);
+            purchasers = db.Set<VisitorDayFact>().AsNoTracking()
+                .Where(f => f.Day >= range.From && f.Day <= range.To && (f.Steps & FunnelSteps.Purchase) == FunnelSteps.Purchase)
+                .Select(f => f.VisitorId);
+        }
+        else
+        {
+            var inRange = db.Events.AsNoTracking().Where(e => e.OccurredAt >= start && e.OccurredAt < end);
+            var adds = inRange.Where(e => e.Type == EventTypes.AddToCart && e.ProductId != null);
+            await foreach (var a in adds.Select(e => new { e.VisitorId, ProductId = e.ProductId!.Value }).AsAsyncEnumerable().WithCancellation(ct))
+                Add(a.VisitorId, a.ProductId);
+            purchasers = inRange.Where(e => e.Type == EventTypes.Purchase).Select(e => e.VisitorId);
+        }
+        if (productsByVisitor.Count == 0) return [];
 
-        var purchasers = (await inRange.Where(e => e.Type == EventTypes.Purchase)
-            .Select(e => e.VisitorId).Distinct().ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
-        var cartVisitors = adds.Select(a => a.VisitorId).Distinct().ToList();
+        var purchased = (await purchasers.Distinct().ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var vips = (await db.Visitors.AsNoTracking()
                 .Where(v => v.ContactId != null && v.Contact!.VipStatus)
                 .Select(v => v.Id).ToListAsync(ct))
             .ToHashSet(StringComparer.Ordinal);
         var rescued = await RescuedVisitorsAsync(start, end, ct);
 
-        return adds.GroupBy(a => a.VisitorId, StringComparer.Ordinal)
-            .Select(g => new CartFact(g.Key, g.Select(a => a.ProductId).ToHashSet(),
-                purchasers.Contains(g.Key), vips.Contains(g.Key), rescued.Contains(g.Key)))
+        return productsByVisitor
+            .Select(p => new CartFact(p.Key, p.Value, purchased.Contains(p.Key), vips.Contains(p.Key), rescued.Contains(p.Key)))
             .OrderBy(c => c.VisitorId, StringComparer.Ordinal)
             .ToList();
     }
@@ -188,9 +226,13 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
             .Select(g => new { Id = g.Key, Orders = g.Count(), Cents = g.Sum(x => x.TotalCents) })
             .ToDictionaryAsync(x => x.Id, ct);
         var rows = await nudges
-            .Select(n => new { n.Id, n.Kind, n.CampaignId, n.Status, Sent = n.SentAt != null, Clicked = n.ClickedAt != null })
+            .Select(n => new
+            {
+                n.Id, n.Kind, n.CampaignId, n.Status, Sent = n.SentAt != null,
+                Delivered = n.DeliveredAt != null || n.ReadAt != null, Read = n.ReadAt != null, Clicked = n.ClickedAt != null,
+            })
             .ToListAsync(ct);
-        return rows.Select(n => new NudgeFact(n.Kind, n.CampaignId, n.Status, n.Sent, n.Clicked,
+        return rows.Select(n => new NudgeFact(n.Kind, n.CampaignId, n.Status, n.Sent, n.Delivered, n.Read, n.Clicked,
                 revenue.TryGetValue(n.Id, out var r) ? r.Orders : 0, revenue.TryGetValue(n.Id, out var c) ? c.Cents : 0))
             .ToList();
     }

@@ -68,6 +68,12 @@ internal static class AnalyticsSql
         " WHERE \"OccurredAt\" >= {1} AND \"OccurredAt\" < {2} GROUP BY \"VisitorId\"";
 
     /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
+    public const string InsertCartAddDays =
+        "INSERT INTO \"AnalyticsCartAddDays\" (\"Day\", \"VisitorId\", \"ProductId\")" +
+        " SELECT DISTINCT {0}, \"VisitorId\", \"ProductId\" FROM \"Events\"" +
+        " WHERE \"Type\" = 'add_to_cart' AND \"OccurredAt\" >= {1} AND \"OccurredAt\" < {2} AND \"ProductId\" IS NOT NULL";
+
+    /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
     public const string InsertProductDays =
         "INSERT INTO \"AnalyticsProductDays\" (\"Day\", \"ProductId\", \"Type\", \"Events\", \"Visitors\")" +
         " SELECT {0}, \"ProductId\", \"Type\", COUNT(*), COUNT(DISTINCT \"VisitorId\") FROM \"Events\"" +

@@ -81,7 +81,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
             {
                 if (!o.Reset) throw new InvalidOperationException("The database already has events; pass --reset to replace the demo history.");
                 log.WriteLine("Deleting the existing history...");
-                foreach (var table in new[] { "AnalyticsVisitorDays", "AnalyticsProductDays", "AnalyticsHeatmapDays", "AnalyticsRollupState", "Events", "OrderLine", "Orders",
+                foreach (var table in new[] { "AnalyticsVisitorDays", "AnalyticsProductDays", "AnalyticsHeatmapDays", "AnalyticsCartAddDays", "AnalyticsRollupState", "Events", "OrderLine", "Orders",
                              db.Model.FindEntityType(typeof(Nudge))!.GetTableName()!, "CartLines", "Carts", "Visitors", "Contacts" })
                     await ExecAsync(conn, $"DELETE FROM \"{table}\"", ct);
             }
@@ -220,7 +220,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 await using var reader = await cmd.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct)) contactIds[reader.GetString(0)] = reader.GetInt32(1);
             }
-            var attributed = await WriteNudgesAsync(conn, orders, contactIds, rng, now, ct);
+            var attributed = await WriteNudgesAsync(conn, orders, contactIds, rng, new Random(o.Seed + 1), now, ct);
             await WriteOrdersAsync(conn, orders, contactIds, attributed, rng, ct);
             log.WriteLine($"Contacts, visitors and orders written at {total.Elapsed.TotalSeconds:0.0} s");
             events.Sort((a, b) => a.At.CompareTo(b.At));
@@ -280,8 +280,9 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
     /// attributed to it); many more nudges are sent without effect, deferred, suppressed or cancelled.
     /// Returns the nudge each order is attributed to, by order index.
     /// </summary>
+    /// <param name="receipts">Draws the delivery and read receipts apart from <paramref name="rng"/>, so the rest of the history stays the same for a seed.</param>
     private async Task<Dictionary<int, int>> WriteNudgesAsync(DbConnection conn, List<(VisitorPlan Visitor, DateTime At, List<(Item Item, int Qty)> Lines)> orders,
-        Dictionary<string, int> contactIds, Random rng, DateTime now, CancellationToken ct)
+        Dictionary<string, int> contactIds, Random rng, Random receipts, DateTime now, CancellationToken ct)
     {
         var table = db.Model.FindEntityType(typeof(Nudge))!.GetTableName()!;
         var attributed = new Dictionary<int, int>();
@@ -290,16 +291,23 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         var nextId = await ScalarAsync(conn, $"SELECT COALESCE(MAX(\"Id\"), 0) FROM \"{table}\"", ct, tx) + 1;
         string Kind(double roll) => roll < 0.5 ? NudgeKinds.CartRescue : roll < 0.85 ? NudgeKinds.InterestDiscount : roll < 0.95 ? NudgeKinds.Campaign : NudgeKinds.VipUpgrade;
         await using (var insert = new BatchInsert(conn, tx, table,
-            ["Id", "ContactId", "Kind", "Status", "DedupKey", "Code", "Message", "Link", "CampaignId", "CreatedAt", "SendAfter", "SentAt", "ClickedAt", "Attempts", "RevenueCents"]))
+            ["Id", "ContactId", "Kind", "Status", "DedupKey", "Code", "Message", "Link", "CampaignId", "CreatedAt", "SendAfter", "SentAt", "ClickedAt", "Attempts", "RevenueCents",
+             "DeliveryStatus", "DeliveredAt", "ReadAt"]))
         {
             async Task Add(int contact, string kind, string status, DateTime created, DateTime? clicked)
             {
                 var code = NewId(rng)[..16];
                 DateTime? sent = status == NudgeStatuses.Sent ? created.AddMinutes(2) : null;
+                // Most sent messages are delivered; a clicked one was read unless its reader turned receipts off.
+                var roll = receipts.NextDouble();
+                DateTime? delivered = sent is not null && (clicked is not null || roll < 0.93) ? sent.Value.AddSeconds(5) : null;
+                DateTime? read = delivered is not null && (clicked is not null ? roll < 0.9 : roll < 0.55)
+                    ? Min(clicked?.AddMinutes(-1) ?? delivered.Value.AddMinutes(30 + receipts.Next(600)), now) : null;
+                if (read < delivered) read = delivered;
                 await insert.AddAsync(ct, nextId++, contact, kind, status, $"demo:{code}", code, "Hi! Something you liked is waiting for you.",
                     $"http://localhost/r/{code}", kind == NudgeKinds.Campaign ? rng.Next(1, 6) : null, created, created, sent, clicked, sent is null ? 0 : 1,
                     // Analytics sums attributed revenue from the orders themselves; the nudge's own total starts at zero.
-                    0L);
+                    0L, read is not null ? DeliveryStatuses.Read : delivered is not null ? DeliveryStatuses.Delivered : null, delivered, read);
             }
             for (var i = 0; i < orders.Count; i++)
             {
@@ -323,6 +331,8 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         await tx.CommitAsync(ct);
         return attributed;
     }
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 
     private static async Task WriteOrdersAsync(DbConnection conn, List<(VisitorPlan Visitor, DateTime At, List<(Item Item, int Qty)> Lines)> orders,
         Dictionary<string, int> contactIds, Dictionary<int, int> attributed, Random rng, CancellationToken ct)

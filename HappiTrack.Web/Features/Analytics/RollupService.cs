@@ -67,8 +67,10 @@ public sealed class RollupService(AppDbContext db, ShopCalendar calendar, TimePr
         await db.Set<VisitorDayFact>().Where(f => f.Day == day).ExecuteDeleteAsync(ct);
         await db.Set<ProductDayStat>().Where(s => s.Day == day).ExecuteDeleteAsync(ct);
         await db.Set<HeatmapDay>().Where(h => h.Day == day).ExecuteDeleteAsync(ct);
+        await db.Set<CartAddDay>().Where(c => c.Day == day).ExecuteDeleteAsync(ct);
         await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertVisitorDays, [day, start, end], ct);
         await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertProductDays, [day, start, end], ct);
+        await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertCartAddDays, [day, start, end], ct);
         foreach (var (path, (samples, counts)) in heatmaps)
             db.Set<HeatmapDay>().Add(new HeatmapDay { Day = day, Path = path, Samples = samples, Cells = HeatmapGrid.Serialize(counts) });
         await db.SaveChangesAsync(ct);

@@ -36,6 +36,17 @@ public sealed class ProductDayStat
     public int Visitors { get; set; }
 }
 
+/// <summary>
+/// One row per shop day, visitor and product added to cart that day. The cart segments of a range read
+/// these few rows instead of looking up every add-to-cart event in the events table.
+/// </summary>
+public sealed class CartAddDay
+{
+    public DateOnly Day { get; set; }
+    public required string VisitorId { get; set; }
+    public int ProductId { get; set; }
+}
+
 /// <summary>Per shop day and page path: mouse samples and the 20×20 grid counts, row-major, comma-separated.</summary>
 public sealed class HeatmapDay
 {
@@ -75,6 +86,17 @@ internal sealed class ProductDayStatConfiguration : IEntityTypeConfiguration<Pro
         b.ToTable("AnalyticsProductDays");
         b.HasKey(s => new { s.Day, s.ProductId, s.Type });
         b.Property(s => s.Type).HasMaxLength(32);
+    }
+}
+
+internal sealed class CartAddDayConfiguration : IEntityTypeConfiguration<CartAddDay>
+{
+    public void Configure(EntityTypeBuilder<CartAddDay> b)
+    {
+        b.ToTable("AnalyticsCartAddDays");
+        // The key's index covers the range scan: day first, then everything the segments read.
+        b.HasKey(c => new { c.Day, c.VisitorId, c.ProductId });
+        b.Property(c => c.VisitorId).HasMaxLength(32);
     }
 }
 

@@ -71,6 +71,23 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.ToTable("ApiTokens");
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.CartAddDay", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<string>("VisitorId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("ProductId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Day", "VisitorId", "ProductId");
+
+                    b.ToTable("AnalyticsCartAddDays", (string)null);
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Analytics.HeatmapDay", b =>
                 {
                     b.Property<DateOnly>("Day")

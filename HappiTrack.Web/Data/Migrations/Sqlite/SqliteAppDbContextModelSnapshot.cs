@@ -64,6 +64,23 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.ToTable("ApiTokens");
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.CartAddDay", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VisitorId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ProductId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day", "VisitorId", "ProductId");
+
+                    b.ToTable("AnalyticsCartAddDays", (string)null);
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Analytics.HeatmapDay", b =>
                 {
                     b.Property<DateOnly>("Day")

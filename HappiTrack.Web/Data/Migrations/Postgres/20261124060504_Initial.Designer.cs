@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HappiTrack.Web.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261124045759_Initial")]
+    [Migration("20261124060504_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -72,6 +72,23 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("ApiTokens");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.CartAddDay", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<string>("VisitorId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("ProductId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Day", "VisitorId", "ProductId");
+
+                    b.ToTable("AnalyticsCartAddDays", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Analytics.HeatmapDay", b =>

@@ -12,6 +12,19 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "AnalyticsCartAddDays",
+                columns: table => new
+                {
+                    Day = table.Column<DateOnly>(type: "TEXT", nullable: false),
+                    VisitorId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    ProductId = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsCartAddDays", x => new { x.Day, x.VisitorId, x.ProductId });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AnalyticsHeatmapDays",
                 columns: table => new
                 {
@@ -976,6 +989,9 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "AnalyticsCartAddDays");
+
             migrationBuilder.DropTable(
                 name: "AnalyticsHeatmapDays");
 

@@ -13,6 +13,19 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "AnalyticsCartAddDays",
+                columns: table => new
+                {
+                    Day = table.Column<DateOnly>(type: "date", nullable: false),
+                    VisitorId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    ProductId = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AnalyticsCartAddDays", x => new { x.Day, x.VisitorId, x.ProductId });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AnalyticsHeatmapDays",
                 columns: table => new
                 {
@@ -977,6 +990,9 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "AnalyticsCartAddDays");
+
             migrationBuilder.DropTable(
                 name: "AnalyticsHeatmapDays");
 

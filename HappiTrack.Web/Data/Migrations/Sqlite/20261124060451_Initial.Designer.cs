@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace HappiTrack.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261124045741_Initial")]
+    [Migration("20261124060451_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -65,6 +65,23 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("ApiTokens");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Analytics.CartAddDay", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VisitorId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ProductId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day", "VisitorId", "ProductId");
+
+                    b.ToTable("AnalyticsCartAddDays", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Analytics.HeatmapDay", b =>
