@@ -67,6 +67,37 @@ public sealed class LoginTests : IAsyncLifetime
         Assert.InRange(user!.LockoutEnd!.Value - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(14), TimeSpan.FromMinutes(15));
     }
 
+    /// <summary>
+    /// SECURITY.md row 10 at the volume: twenty guesses at a real account and twenty at an
+    /// unknown one. The per-IP limit is raised here so every answer comes from the sign-in logic itself
+    /// (the limit has its own tests in <see cref="LoginRateLimitTests"/>).
+    /// </summary>
+    [Fact]
+    public async Task Twenty_guesses_lock_a_real_account_after_five_and_an_unknown_account_looks_the_same_every_time()
+    {
+        await using var factory = new AdminFactory();
+        factory.Settings["Admin:LoginRateLimit:Permits"] = "1000";
+        await factory.CreateUserAsync(KnownEmail, KnownPassword, AuthPolicies.AdminRole);
+        var client = factory.NewClient();
+        var answers = new List<(HttpStatusCode Status, string Message)>();
+        for (var attempt = 1; attempt <= 20; attempt++)
+        {
+            foreach (var email in new[] { KnownEmail, "nobody.here@example.com" })
+            {
+                var response = await AdminFactory.PostLoginAsync(client, email, $"guess number {attempt}");
+                answers.Add((response.StatusCode, await AdminFactory.LoginErrorTextAsync(response)));
+            }
+            await using var scope = factory.Services.CreateAsyncScope();
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+            Assert.Equal(attempt >= 5, await users.IsLockedOutAsync((await users.FindByEmailAsync(KnownEmail))!));
+        }
+
+        Assert.Equal(40, answers.Count);
+        Assert.All(answers, a => Assert.Equal((HttpStatusCode.OK, LoginModel.FailureMessage), a));
+        var rightPassword = await AdminFactory.PostLoginAsync(client, KnownEmail, KnownPassword);
+        Assert.Equal(LoginModel.FailureMessage, await AdminFactory.LoginErrorTextAsync(rightPassword));
+    }
+
     [Fact]
     public async Task Unknown_and_known_accounts_get_the_same_status_and_message()
     {

@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
@@ -31,6 +32,10 @@ public static class HangfireSetup
         // process-wide JobStorage.Current (several apps in one test process must not share one).
         var database = DatabaseOptions.From(configuration);
         services.AddSingleton<JobStorage>(_ => database.IsPostgres ? PostgresStorage(database.ConnectionString) : new InMemoryStorage());
+        // Likewise the activator: Hangfire's default registration is the static JobActivator.Current, which
+        // the last app to start overwrites, so one app's server would run its jobs in another app's
+        // (possibly disposed) container, against that app's database.
+        services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((provider, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
