@@ -74,7 +74,15 @@ public sealed class AdminLoginTests(BrowserFixture browser) : IClassFixture<Brow
         await page.GetByLabel("Email").FillAsync(Email);
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/admin");
+        // Once (1 in 45 runs) a loaded CI box took over 30 s here; if sign-in really failed, say what the page said.
+        try
+        {
+            await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/admin", new() { Timeout = 90_000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"Still on {page.Url} after signing in: {await page.Locator("main").InnerTextAsync()}");
+        }
 
         await page.GetByRole(AriaRole.Link, new() { Name = "API tokens" }).ClickAsync();
         await page.GetByLabel("Name").FillAsync("E2E bot");
