@@ -1,8 +1,6 @@
 using System.Text.RegularExpressions;
 using HappiTrack.E2E.Infrastructure;
 using HappiTrack.Web.Features.Rules;
-using HappiTrack.Web.Infrastructure;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
@@ -19,15 +17,7 @@ public sealed class AdminCrmTests(BrowserFixture browser) : IClassFixture<Browse
     private const string Email = "crm.admin@example.com";
     private const string Password = "a crm e2e admin password";
 
-    private async Task EnsureAdminAsync()
-    {
-        await using var scope = browser.App.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
-        if (await users.FindByEmailAsync(Email) is not null) return;
-        var user = new IdentityUser { UserName = Email, Email = Email, EmailConfirmed = true };
-        Assert.True((await users.CreateAsync(user, Password)).Succeeded);
-        Assert.True((await users.AddToRoleAsync(user, AuthPolicies.AdminRole)).Succeeded);
-    }
+    private Task EnsureAdminAsync() => browser.App.EnsureAdminAsync(Email, Password);
 
     private Task Shot(IPage page, string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, $"crm-{name}.png"), FullPage = true });

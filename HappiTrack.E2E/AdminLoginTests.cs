@@ -1,7 +1,4 @@
 using HappiTrack.E2E.Infrastructure;
-using HappiTrack.Web.Infrastructure;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace HappiTrack.E2E;
@@ -11,15 +8,7 @@ public sealed class AdminLoginTests(BrowserFixture browser) : IClassFixture<Brow
     private const string Email = "e2e.admin@example.com";
     private const string Password = "an e2e admin password";
 
-    private async Task EnsureAdminAsync()
-    {
-        await using var scope = browser.App.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
-        if (await users.FindByEmailAsync(Email) is not null) return;
-        var user = new IdentityUser { UserName = Email, Email = Email, EmailConfirmed = true };
-        Assert.True((await users.CreateAsync(user, Password)).Succeeded);
-        Assert.True((await users.AddToRoleAsync(user, AuthPolicies.AdminRole)).Succeeded);
-    }
+    private Task EnsureAdminAsync() => browser.App.EnsureAdminAsync(Email, Password);
 
     [Fact]
     public async Task An_admin_signs_in_through_the_login_page_sees_the_dashboard_and_signs_out()
