@@ -2,6 +2,8 @@ using HappiTrack.Web.Features.Analytics;
 using HappiTrack.Web.Tests.Admin;
 using Microsoft.Extensions.DependencyInjection;
 
+using static HappiTrack.Web.Tests.Analytics.AnalyticsTestData;
+
 namespace HappiTrack.Web.Tests.Analytics;
 
 /// <summary>Every KPI, funnel step and section on the hand-built history, from roll-ups and from raw events alike.</summary>
@@ -78,8 +80,8 @@ public sealed class AnalyticsFiguresTests : IAsyncLifetime
 
         Assert.Equal(["Day", "Pastel", "Gaming", "Minimal"], d.Table("tag-trends").Columns);
         Assert.Equal(
-            [["2026-11-20", "0", "1", "0"], ["2026-11-21", "0", "2", "0"], ["2026-11-22", "2", "0", "0"],
-             ["2026-11-23", "0", "0", "2"], ["2026-11-24", "2", "0", "0"]],
+            [[Iso(-4), "0", "1", "0"], [Iso(-3), "0", "2", "0"], [Iso(-2), "2", "0", "0"],
+             [Iso(-1), "0", "0", "2"], [Iso(0), "2", "0", "0"]],
             Rows(d.Table("tag-trends")));
 
         Assert.Equal("/", d.Heatmap.Path);
@@ -143,14 +145,14 @@ public sealed class AnalyticsFiguresTests : IAsyncLifetime
     [InlineData(AnalyticsSource.Raw)]
     public async Task A_range_outside_the_history_is_all_zeros(AnalyticsSource source)
     {
-        var empty = await BuildAsync(new DateOnly(2026, 11, 15), new DateOnly(2026, 11, 15), source);
+        var empty = await BuildAsync(Day(-9), Day(-9), source);
         Assert.Equal(new KpiSummary(0, 0, 0, null, 0, 0, null, 0, 0, null), empty.Kpis);
         Assert.Equal("", empty.Table("kpis").Rows[3][1]);
         Assert.Empty(empty.Table("top-products").Rows);
         Assert.Null(empty.Heatmap.Path);
         Assert.All(empty.Table("funnel").Rows, r => Assert.Equal("0", r[1]));
 
-        var future = await BuildAsync(new DateOnly(2026, 12, 1), new DateOnly(2026, 12, 7), source);
+        var future = await BuildAsync(Day(7), Day(13), source);
         Assert.Equal(0, future.Kpis.Visitors);
         Assert.Equal(7, future.Table("tag-trends").Rows.Count);
     }
@@ -158,7 +160,7 @@ public sealed class AnalyticsFiguresTests : IAsyncLifetime
     [Fact]
     public async Task The_older_range_sees_only_its_own_visitor_and_order()
     {
-        var d = await BuildAsync(new DateOnly(2026, 11, 10), new DateOnly(2026, 11, 10), AnalyticsSource.Rollup);
+        var d = await BuildAsync(Day(-14), Day(-14), AnalyticsSource.Rollup);
         Assert.Equal((1, 1, 1, 34900L), (d.Kpis.Visitors, d.Kpis.Orders, d.Kpis.Buyers, d.Kpis.RevenueCents));
     }
 

@@ -5,6 +5,8 @@ using HappiTrack.Web.Features.Analytics;
 using HappiTrack.Web.Tests.Admin;
 using Microsoft.Extensions.DependencyInjection;
 
+using static HappiTrack.Web.Tests.Analytics.AnalyticsTestData;
+
 namespace HappiTrack.Web.Tests.Analytics;
 
 /// <summary>The /analytics page and its CSV exports over HTTP, on the hand-built history.</summary>
@@ -23,9 +25,13 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _factory.DisposeAsync();
 
+    /// <summary>Replaces each <c>{n}</c> with the date n days from the test clock's today, so queries read like the history.</summary>
+    private static string Dated(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"\{(-?\d+)\}", m => Iso(int.Parse(m.Groups[1].Value)));
+
     private async Task<AngleSharp.Html.Dom.IHtmlDocument> PageAsync(string query)
     {
-        var response = await _client.GetAsync("/analytics" + query);
+        var response = await _client.GetAsync("/analytics" + Dated(query));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return new HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());
     }
@@ -33,7 +39,7 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
     [Fact]
     public async Task The_page_shows_the_kpis_and_embeds_chart_data_as_json_blocks_only()
     {
-        var page = await PageAsync("?from=2026-11-20&to=2026-11-24");
+        var page = await PageAsync("?from={-4}&to={0}");
 
         Assert.Equal("5", page.QuerySelector("[data-kpi=visitors]")!.TextContent);
         Assert.Equal("2", page.QuerySelector("[data-kpi=contacts]")!.TextContent);
@@ -61,11 +67,11 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("?from=yesterday&to=2026-11-24", "start date")]
-    [InlineData("?from=2026-11-24&to=2026-13-01", "end date")]
-    [InlineData("?from=2026-11-24&to=2026-11-20", "is after the end date")]
-    [InlineData("?from=2025-01-01&to=2026-11-24", "at most 366 days")]
-    [InlineData("?from=2026-11-20", "end date")]
+    [InlineData("?from=yesterday&to={0}", "start date")]
+    [InlineData("?from={0}&to=2026-13-01", "end date")]
+    [InlineData("?from={0}&to={-4}", "is after the end date")]
+    [InlineData("?from={-692}&to={0}", "at most 366 days")]
+    [InlineData("?from={-4}", "end date")]
     [InlineData("?preset=forever", "Unknown range preset")]
     [InlineData("?from=%3Cscript%3E&to=x", "start date")]
     public async Task Bad_dates_show_a_clear_message_and_the_default_range(string query, string message)
@@ -74,13 +80,13 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
         var alert = page.QuerySelector("[role=alert]");
         Assert.NotNull(alert);
         Assert.Contains(message, alert.TextContent);
-        Assert.Contains("2026-10-26", page.GetElementById("range-showing")!.TextContent); // the last 30 days
+        Assert.Contains(Iso(-29), page.GetElementById("range-showing")!.TextContent); // the last 30 days
     }
 
     [Fact]
     public async Task A_future_range_says_so_and_shows_zeros()
     {
-        var page = await PageAsync("?from=2026-12-01&to=2026-12-31");
+        var page = await PageAsync("?from={7}&to={37}");
         Assert.Contains("entirely in the future", page.QuerySelector("[role=status]")!.TextContent);
         Assert.Null(page.QuerySelector("[role=alert]"));
         Assert.Equal("0", page.QuerySelector("[data-kpi=visitors]")!.TextContent);
@@ -91,10 +97,10 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
     public async Task Presets_count_back_from_today_in_the_shop_time_zone()
     {
         var today = await PageAsync("?preset=today");
-        Assert.Equal("1", today.QuerySelector("[data-kpi=visitors]")!.TextContent); // only E acted on 2026-11-24
+        Assert.Equal("1", today.QuerySelector("[data-kpi=visitors]")!.TextContent); // only E acted today
         var week = await PageAsync("?preset=7d");
         Assert.Equal("5", week.QuerySelector("[data-kpi=visitors]")!.TextContent);
-        Assert.Contains("2026-11-18", week.GetElementById("range-showing")!.TextContent);
+        Assert.Contains(Iso(-6), week.GetElementById("range-showing")!.TextContent);
     }
 
     [Theory]
@@ -109,7 +115,7 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
     [InlineData("nudge-campaigns")]
     public async Task Each_csv_export_matches_its_table_on_the_page(string id)
     {
-        var query = "?from=2026-11-20&to=2026-11-24&source=raw";
+        var query = "?from={-4}&to={0}&source=raw";
         var page = await PageAsync(query);
         var table = page.GetElementById("table-" + id)!;
         var htmlRows = table.QuerySelectorAll("tr").Select(tr => tr.Children.Select(c => c.TextContent).ToList()).ToList();
@@ -127,12 +133,12 @@ public sealed class AnalyticsPageTests : IAsyncLifetime
     [Fact]
     public async Task The_nudge_csv_and_chart_data_carry_the_delivered_and_read_steps()
     {
-        var response = await _client.GetAsync("/analytics/export/nudges.csv?from=2026-11-20&to=2026-11-24");
+        var response = await _client.GetAsync(Dated("/analytics/export/nudges.csv?from={-4}&to={0}"));
         var csv = ParseCsv(await response.Content.ReadAsStringAsync());
         Assert.Equal(["Nudges", "Queued", "Sent", "Delivered", "Read", "Clicked", "Converted", "Attributed revenue (€)", "Messages per conversion"], csv[0]);
         Assert.Equal(["All nudges", "5", "4", "4", "3", "2", "1", "129.00", "4.0"], csv.Single(r => r[0] == "All nudges"));
 
-        var page = await PageAsync("?from=2026-11-20&to=2026-11-24");
+        var page = await PageAsync("?from={-4}&to={0}");
         using var chart = System.Text.Json.JsonDocument.Parse(page.GetElementById("data-nudges")!.TextContent);
         Assert.Equal(["Queued", "Sent", "Delivered", "Read", "Clicked", "Converted"],
             chart.RootElement.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));

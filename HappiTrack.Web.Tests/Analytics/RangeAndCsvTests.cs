@@ -64,10 +64,12 @@ public sealed class RangeAndCsvTests
     public void Shop_days_follow_the_configured_time_zone_across_daylight_saving()
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Shop:TimeZone"] = "Europe/Berlin" }).Build();
-        var calendar = new ShopCalendar(config, new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 23, 30, 0, TimeSpan.Zero)));
+        // A January evening of next year: Berlin is UTC+1 then, whatever day the suite runs on.
+        var winterDay = new DateOnly(DateTime.UtcNow.Year + 1, 1, 15);
+        var calendar = new ShopCalendar(config, new FakeTimeProvider(new DateTimeOffset(winterDay.ToDateTime(new TimeOnly(23, 30)), TimeSpan.Zero)));
 
-        Assert.Equal(new DateOnly(2026, 11, 25), calendar.Today);                       // 00:30 in Berlin
-        Assert.Equal(new DateTime(2026, 11, 23, 23, 0, 0, DateTimeKind.Utc), calendar.StartUtc(new DateOnly(2026, 11, 24)));
+        Assert.Equal(winterDay.AddDays(1), calendar.Today);                             // 00:30 in Berlin
+        Assert.Equal(winterDay.AddDays(-1).ToDateTime(new TimeOnly(23, 0), DateTimeKind.Utc), calendar.StartUtc(winterDay));
         var (start, end) = calendar.UtcBounds(new DateRange(new DateOnly(2026, 10, 25), new DateOnly(2026, 10, 25)));
         Assert.Equal(TimeSpan.FromHours(25), end - start);                                // clocks went back that day
     }

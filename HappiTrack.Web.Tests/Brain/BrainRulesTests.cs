@@ -286,17 +286,18 @@ public class BrainRulesTests : IAsyncLifetime
     [Fact]
     public async Task A_nudge_written_at_23_00_is_deferred_to_09_00()
     {
-        _app.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 24, 23, 0, 0, TimeSpan.Zero));
+        var tonight = HappiTrackFactory.DefaultStart.Date.AddHours(23);
+        _app.Clock.SetUtcNow(new DateTimeOffset(tonight, TimeSpan.Zero));
         var (contact, visitor) = await LinkedShopperAsync();
         await WalkthroughInterestAsync(visitor);
         await Kit.ProjectAsync();
         var nudge = Assert.Single(await Kit.NudgesAsync(contact.Id));
         Assert.Equal((NudgeStatuses.Deferred, GuardReasons.QuietHours), (nudge.Status, nudge.Reason));
-        Assert.Equal(new DateTime(2026, 11, 25, 9, 0, 0, DateTimeKind.Utc), nudge.SendAfter);
+        Assert.Equal(tonight.AddHours(10), nudge.SendAfter);
 
-        _app.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 25, 8, 59, 0, TimeSpan.Zero));
+        _app.Clock.SetUtcNow(new DateTimeOffset(tonight.AddHours(10).AddMinutes(-1), TimeSpan.Zero));
         Assert.Equal(0, await Kit.DispatchAsync());
-        _app.Clock.SetUtcNow(new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero));
+        _app.Clock.SetUtcNow(new DateTimeOffset(tonight.AddHours(10), TimeSpan.Zero));
         Assert.Equal(1, await Kit.DispatchAsync());
         Assert.Equal(NudgeStatuses.Sent, Assert.Single(await Kit.NudgesAsync(contact.Id)).Status);
     }

@@ -1,10 +1,11 @@
 using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Tests.Infrastructure;
 
 namespace HappiTrack.Web.Tests.Brain;
 
 public class RuleDecisionTests
 {
-    private static readonly DateTime Now = new(2026, 11, 24, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly DateTime Now = HappiTrackFactory.DefaultStart.UtcDateTime;
 
     [Fact]
     public void Interest_discount_fires_when_a_contact_crosses_the_threshold()

@@ -1,10 +1,11 @@
 using HappiTrack.Web.Features.Tokens;
+using HappiTrack.Web.Tests.Infrastructure;
 
 namespace HappiTrack.Web.Tests.Brain;
 
 public class TokenRulesTests
 {
-    private static readonly DateTime Now = new(2026, 11, 24, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly DateTime Now = HappiTrackFactory.DefaultStart.UtcDateTime;
 
     private static DiscountToken Token(TokenScope scope, int percent = 10, int? productId = null, string? cart = null) => new()
     {

@@ -109,7 +109,12 @@ public class WalkthroughHttpTests : IAsyncLifetime
         Assert.Equal(BrainKit.Featured, profile.GetProperty("mostDesiredProduct").GetProperty("slug").GetString());
 
         // The link leads to the product; the remembered offer then shows at checkout.
-        var landed = await shopper.Browser.FollowAsync(await shopper.Browser.GetRawAsync(new Uri(nudge.GetProperty("link").GetString()!).PathAndQuery), "/");
+        var click = await shopper.Browser.GetRawAsync(new Uri(nudge.GetProperty("link").GetString()!).PathAndQuery);
+        // A relative lifetime: a browser whose clock disagrees with the server's still keeps the offer for the token's 48 h.
+        var offerCookie = click.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(NudgeLinks.OfferCookie + "=", StringComparison.Ordinal));
+        Assert.Contains("max-age=172800", offerCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("expires=", offerCookie, StringComparison.OrdinalIgnoreCase);
+        var landed = await shopper.Browser.FollowAsync(click, "/");
         Assert.Equal(HttpStatusCode.OK, landed.Status);
         var checkout = await shopper.Browser.GetAsync("/checkout");
         Assert.Contains("Discount (10%)", checkout.One("[data-checkout-discount]")!.TextContent);

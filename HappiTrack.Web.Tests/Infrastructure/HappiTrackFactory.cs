@@ -12,10 +12,15 @@ namespace HappiTrack.Web.Tests.Infrastructure;
 /// The real app over a real, private SQLite file, or a private PostgreSQL database when the suite
 /// runs with <c>HT_TEST_PROVIDER=Postgres</c> (see <see cref="TestPostgres"/>). Time is a <see cref="FakeTimeProvider"/> that
 /// tests move by hand; it starts at noon UTC so quiet hours do not interfere unless a test wants them.
+/// The day is today's: anything the app hands a client with an absolute date (cookies, signed links) is judged by
+/// the client's real clock, so a fake clock pinned to a fixed day breaks the suite once the calendar passes it.
 /// </summary>
 public class HappiTrackFactory : WebApplicationFactory<Program>
 {
-    public static readonly DateTimeOffset DefaultStart = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    public static readonly DateTimeOffset DefaultStart = new(DateTime.UtcNow.Date.AddHours(12), TimeSpan.Zero);
+
+    /// <summary>The shop day of <see cref="DefaultStart"/> (the shop runs on UTC in tests).</summary>
+    public static DateOnly Today => DateOnly.FromDateTime(DefaultStart.UtcDateTime);
 
     public HappiTrackFactory() : this(NewDatabasePath()) { }
 

@@ -74,6 +74,8 @@ public class TrackApiTests : IAsyncLifetime
         Assert.StartsWith(VisitorCookie.Name + "=", setCookie);
         Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=lax", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("max-age=31536000", setCookie, StringComparison.OrdinalIgnoreCase); // a year from the browser's own clock
+        Assert.DoesNotContain("expires=", setCookie, StringComparison.OrdinalIgnoreCase);
         var cookie = setCookie.Split(';')[0];
 
         var second = await client.TrackAsync(Payload(PageView), configure: r => r.Headers.Add("Cookie", cookie));

@@ -1,11 +1,12 @@
 using System.Text;
 using HappiTrack.Web.Features.Tracking;
+using HappiTrack.Web.Tests.Infrastructure;
 
 namespace HappiTrack.Web.Tests.Tracking;
 
 public class TrackPayloadTests
 {
-    private static readonly DateTime Now = new(2026, 11, 24, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly DateTime Now = HappiTrackFactory.DefaultStart.UtcDateTime;
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(10);
     private static readonly long NowMs = (long)(Now - DateTime.UnixEpoch).TotalMilliseconds;
 

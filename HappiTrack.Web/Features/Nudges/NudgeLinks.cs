@@ -53,7 +53,8 @@ public static class NudgeLinks
                 SameSite = SameSiteMode.Lax,
                 Secure = http.Request.IsHttps,
                 Path = "/",
-                Expires = nudge.Token!.ExpiresAt,
+                // Relative, so a browser whose clock is off still keeps the offer exactly as long as the token lives.
+                MaxAge = nudge.Token!.ExpiresAt - now,
             });
         }
 
