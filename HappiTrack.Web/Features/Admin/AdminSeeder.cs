@@ -41,6 +41,8 @@ public sealed class AdminSeeder(
                 await roles.CreateAsync(new IdentityRole(role));
         }
 
+        if (!environment.IsDevelopment()) await RetireDevelopmentAdminAsync(scoped, users);
+
         var email = configuration["Admin:Email"];
         var password = configuration["Admin:Password"];
         var configured = !string.IsNullOrWhiteSpace(email) && !string.IsNullOrEmpty(password);
@@ -73,6 +75,33 @@ public sealed class AdminSeeder(
 
         await EnsureAdminAsync(users, email!.Trim(), password!);
     }
+
+    /// <summary>
+    /// A database first run in Development holds <see cref="DevelopmentEmail"/> with a password
+    /// printed in the README; outside Development that account is disabled (sessions and API tokens
+    /// end with it) and every start-up says so until someone deletes it. The login page refuses it as
+    /// well, so it stays shut even if this step is raced or undone.
+    /// </summary>
+    private async Task RetireDevelopmentAdminAsync(IServiceProvider scoped, UserManager<IdentityUser> users)
+    {
+        var dev = await users.FindByEmailAsync(DevelopmentEmail);
+        if (dev is null) return;
+        if (!dev.IsDisabled())
+        {
+            await users.SetLockoutEnabledAsync(dev, true);
+            await users.SetLockoutEndDateAsync(dev, DateTimeOffset.MaxValue);
+            await users.UpdateSecurityStampAsync(dev);
+            await scoped.GetRequiredService<ApiTokenService>().RevokeAllCreatedByAsync(dev.UserName!, "start-up", CancellationToken.None);
+        }
+        logger.LogError(
+            "The Development admin account {Email} exists in the {Environment} environment; it is disabled and cannot sign in. " +
+            "Remove it from AspNetUsers once a real admin account exists.",
+            DevelopmentEmail, environment.EnvironmentName);
+    }
+
+    /// <summary>Whether this account may sign in here: the Development account only in Development.</summary>
+    public static bool MaySignIn(IdentityUser user, IHostEnvironment environment) =>
+        environment.IsDevelopment() || !string.Equals(user.Email, DevelopmentEmail, StringComparison.OrdinalIgnoreCase);
 
     private async Task EnsureAdminAsync(UserManager<IdentityUser> users, string email, string password)
     {

@@ -2,6 +2,8 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Infrastructure;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Admin;
@@ -15,7 +17,7 @@ public sealed record ApiTokenSummary(
 }
 
 /// <summary>Issues, lists, revokes and checks the named admin API tokens.</summary>
-public sealed class ApiTokenService(AppDbContext db, TimeProvider clock)
+public sealed class ApiTokenService(AppDbContext db, TimeProvider clock, ILookupNormalizer normalizer)
 {
     public const int MaxNameLength = 80;
     /// <summary>Makes a leaked token recognisable to secret scanners and to people.</summary>
@@ -70,6 +72,18 @@ public sealed class ApiTokenService(AppDbContext db, TimeProvider clock)
         return true;
     }
 
+    /// <summary>
+    /// Revokes every live token <paramref name="createdBy"/> made: a token must not outlive its
+    /// creator's access (disabling or deleting an account). Returns how many were revoked.
+    /// </summary>
+    public Task<int> RevokeAllCreatedByAsync(string createdBy, string revokedBy, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return db.ApiTokens
+            .Where(t => t.CreatedBy == createdBy && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now).SetProperty(t => t.RevokedBy, revokedBy), ct);
+    }
+
     /// <summary>The live token whose secret was presented, or null.</summary>
     /// <remarks>
     /// The lookup compares hashes through an index, so its timing can only reveal something about a
@@ -81,7 +95,7 @@ public sealed class ApiTokenService(AppDbContext db, TimeProvider clock)
         var hash = Hash(presented);
         var token = await db.ApiTokens.AsNoTracking()
             .SingleOrDefaultAsync(t => t.TokenHash == hash && t.RevokedAt == null, ct);
-        if (token is null) return null;
+        if (token is null || !await CreatorStillAdminAsync(token.CreatedBy, ct)) return null;
 
         var now = clock.GetUtcNow().UtcDateTime;
         if (token.LastUsedAt is null || now - token.LastUsedAt.Value >= LastUsedResolution)
@@ -94,6 +108,27 @@ public sealed class ApiTokenService(AppDbContext db, TimeProvider clock)
             token.LastUsedAt = now;
         }
         return token;
+    }
+
+    /// <summary>
+    /// A token acts with its creator's authority, so it stops with it: the account must still exist,
+    /// not be disabled and still hold the Admin role. This also covers tokens from before revocation
+    /// on disable existed, and accounts removed outside the app.
+    /// </summary>
+    private async Task<bool> CreatorStillAdminAsync(string createdBy, CancellationToken ct)
+    {
+        var normalized = normalizer.NormalizeName(createdBy);
+        var creator = await db.Users.AsNoTracking()
+            .Where(u => u.NormalizedUserName == normalized)
+            .Select(u => new
+            {
+                u.LockoutEnd,
+                IsAdmin = db.UserRoles.Any(ur => ur.UserId == u.Id
+                    && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == AuthPolicies.AdminRole)),
+            })
+            .SingleOrDefaultAsync(ct);
+        // A temporary lockout (failed passwords) does not stop integrations; disabling (LockoutEnd = max) does.
+        return creator is not null && creator.IsAdmin && creator.LockoutEnd != DateTimeOffset.MaxValue;
     }
 
     internal static string Hash(string secret) =>

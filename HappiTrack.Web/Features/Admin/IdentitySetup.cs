@@ -14,6 +14,11 @@ public static class IdentitySetup
     public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
     public const int MaxFailedAttempts = 5;
     public const int MinPasswordLength = 12;
+    /// <summary>
+    /// How long a session cookie can outlive a sign-out, a disabled account, a reset password or a
+    /// role change (each changes the security stamp, or the roles the next check reloads).
+    /// </summary>
+    public static readonly TimeSpan SecurityStampValidationInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// ASP.NET Core Identity with roles Admin and Analyst, its session cookie, persisted data-protection
@@ -71,8 +76,7 @@ public static class IdentitySetup
             };
         });
 
-        // A disabled user or a reset password ends open sessions within this interval (the security stamp changes).
-        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = SecurityStampValidationInterval);
         services.Configure<AntiforgeryOptions>(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 
         services.AddDataProtection()

@@ -15,6 +15,7 @@ namespace HappiTrack.Web.Areas.Admin.Pages;
 public sealed class LoginModel(
     SignInManager<IdentityUser> signIn,
     UserManager<IdentityUser> users,
+    IHostEnvironment environment,
     ILogger<LoginModel> logger) : PageModel
 {
     public const string FailureMessage =
@@ -44,6 +45,12 @@ public sealed class LoginModel(
 
         var email = Input.Email!.Trim();
         var user = await users.FindByEmailAsync(email);
+        if (user is not null && !AdminSeeder.MaySignIn(user, environment))
+        {
+            users.PasswordHasher.VerifyHashedPassword(user, DecoyHash.Value, Input.Password!);
+            logger.LogError("Refused sign-in for the Development admin account {Email} in {Environment}", AdminSeeder.DevelopmentEmail, environment.EnvironmentName);
+            return Failed();
+        }
         if (user is null)
         {
             users.PasswordHasher.VerifyHashedPassword(new IdentityUser(), DecoyHash.Value, Input.Password!);

@@ -13,6 +13,7 @@ namespace HappiTrack.Web.Areas.Admin.Pages.Users;
 public sealed class IndexModel(
     AppDbContext db,
     UserManager<IdentityUser> users,
+    ApiTokenService tokens,
     ILogger<IndexModel> logger) : PageModel
 {
     public static readonly IReadOnlyList<string> Roles = [AuthPolicies.AdminRole, AuthPolicies.AnalystRole];
@@ -60,7 +61,9 @@ public sealed class IndexModel(
         await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue);
         // Ends the user's open sessions at the next security-stamp check.
         await users.UpdateSecurityStampAsync(user);
-        logger.LogWarning("{Admin} disabled account {Email}", EmailMask.Mask(User.Identity?.Name), EmailMask.Mask(user.Email));
+        var revoked = await tokens.RevokeAllCreatedByAsync(user.UserName!, User.Identity!.Name!, ct);
+        logger.LogWarning("{Admin} disabled account {Email} and revoked its {Tokens} API tokens",
+            EmailMask.Mask(User.Identity?.Name), EmailMask.Mask(user.Email), revoked);
         TempData["Status"] = $"Disabled {user.Email}.";
         return RedirectToPage();
     }
