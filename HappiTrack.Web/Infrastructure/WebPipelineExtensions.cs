@@ -10,6 +10,9 @@ public static class WebPipelineExtensions
         services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(options =>
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         services.AddSingleton(TimeProvider.System);
+        // Naming the server software only helps someone match it against a list of known flaws.
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options => options.AddServerHeader = false);
+        services.AddForwardedHeadersSupport();
         services.AddHsts(options =>
         {
             options.MaxAge = TimeSpan.FromDays(365);
@@ -20,6 +23,7 @@ public static class WebPipelineExtensions
 
     public static WebApplication UseWebUi(this WebApplication app)
     {
+        app.UseForwardedHeadersIfEnabled();
         app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {
