@@ -117,6 +117,8 @@ public static class WhatsAppWebhookEndpoints
 /// phone) and is ignored; a failure for the per-user marketing limit (131049) puts the nudge back,
 /// deferred by a day. Any accepted status also settles a nudge whose send outcome was unknown.
 /// Consent from messages is ordered by the message's own time, so a late STOP cannot undo a newer START.
+/// A status changes a nudge only when its <c>recipient_id</c> is the nudge's contact's number; an
+/// entry with a malformed field is skipped and logged, the rest of the post still applies.
 /// </remarks>
 public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger<WhatsAppWebhook> logger)
 {
@@ -128,13 +130,46 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
     public async Task ApplyAsync(JsonObject envelope, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        foreach (var value in Values(envelope))
+        try
         {
-            foreach (var status in Items(value["statuses"])) await ApplyStatusAsync(status, now, ct);
-            foreach (var message in Items(value["messages"])) await ApplyMessageAsync(message, now, ct);
+            foreach (var value in Values(envelope))
+            {
+                foreach (var status in Items(value["statuses"]))
+                    await SkipIfMalformedAsync("status", status, () => ApplyStatusAsync(status, now, ct));
+                foreach (var message in Items(value["messages"]))
+                    await SkipIfMalformedAsync("message", message, () => ApplyMessageAsync(message, now, ct));
+            }
+        }
+        catch (Exception e) when (IsMalformed(e))
+        {
+            // The envelope itself (e.g. a duplicated key): keep what was applied, skip the rest.
+            logger.LogWarning("WhatsApp webhook post partly skipped: malformed envelope ({Error})", e.GetType().Name);
         }
         await db.SaveChangesAsync(ct);
     }
+
+    /// <summary>
+    /// Fields are read with the safe accessors below before anything changes, so a field of the wrong
+    /// shape or range skips its own entry; this catches what they miss. Meta retries a 5xx for days,
+    /// and one bad entry must not block the good ones posted with it.
+    /// </summary>
+    private async Task SkipIfMalformedAsync(string kind, JsonObject entry, Func<Task> apply)
+    {
+        try
+        {
+            await apply();
+        }
+        catch (Exception e) when (IsMalformed(e))
+        {
+            logger.LogWarning("WhatsApp webhook {Kind} skipped: malformed ({Error}): {Entry}",
+                kind, e.GetType().Name, Truncate(entry.ToJsonString(), 500));
+        }
+    }
+
+    private static bool IsMalformed(Exception e) =>
+        e is InvalidOperationException or FormatException or OverflowException or ArgumentException or JsonException;
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length] + "…";
 
     private static IEnumerable<JsonObject> Values(JsonObject envelope) =>
         Items(envelope["entry"]).SelectMany(e => Items(e["changes"])).Select(c => c["value"]).OfType<JsonObject>();
@@ -146,10 +181,20 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
         var wamid = Text(status["id"]);
         var kind = Text(status["status"]);
         if (kind is not (DeliveryStatuses.Sent or DeliveryStatuses.Delivered or DeliveryStatuses.Read or DeliveryStatuses.Failed)) return;
+        if (Child(Items(status["errors"]).FirstOrDefault(), "code") is { } rawCode && Int(rawCode) is null)
+        {
+            logger.LogWarning("WhatsApp webhook status skipped: errors[0].code {Code} is not an error code", Truncate(rawCode.ToJsonString(), 40));
+            return;
+        }
         var nudge = await FindNudgeAsync(wamid, Text(status["biz_opaque_callback_data"]), ct);
         if (nudge is null)
         {
             logger.LogInformation("WhatsApp status {Status} for an unknown message ignored", kind);
+            return;
+        }
+        if (!await RecipientMatchesAsync(nudge, status["recipient_id"], ct))
+        {
+            logger.LogWarning("WhatsApp status {Status} for nudge {NudgeId} ignored: recipient_id is not the nudge's contact", kind, nudge.Id);
             return;
         }
         var at = Timestamp(status["timestamp"], now);
@@ -181,7 +226,7 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
             return;
         }
         var error = Items(status["errors"]).FirstOrDefault();
-        var code = error?["code"]?.GetValueKind() == JsonValueKind.Number ? error["code"]!.GetValue<int>() : (int?)null;
+        var code = Int(error?["code"]);
         var description = $"WhatsApp failed{(code is null ? "" : $" {code}")}: {Text(error?["title"]) ?? Text(error?["message"]) ?? "no detail"}";
         if (description.Length > 1000) description = description[..1000];
         if (code == WhatsAppCloudDispatcher.MarketingLimitCode && nudge.FailedAt is null && nudge.DeliveryStatus is null or DeliveryStatuses.Sent)
@@ -200,6 +245,19 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
         nudge.DeliveryStatus = DeliveryStatuses.Failed;
         nudge.LastError = description;
         logger.LogWarning("Nudge {NudgeId}: {Error}", nudge.Id, description);
+    }
+
+    /// <summary>
+    /// A status must be about the number the nudge went to: <c>recipient_id</c> (WhatsApp's id, the
+    /// number's digits) against the contact's E.164 phone without its '+'. Missing counts as no match.
+    /// </summary>
+    private async Task<bool> RecipientMatchesAsync(Nudge nudge, JsonNode? recipientNode, CancellationToken ct)
+    {
+        var recipient = Text(recipientNode);
+        if (recipient is null || recipient.Length is 0 or > 15 || !recipient.All(char.IsAsciiDigit)) return false;
+        var phone = db.Contacts.Local.FirstOrDefault(c => c.Id == nudge.ContactId)?.Phone
+            ?? await db.Contacts.Where(c => c.Id == nudge.ContactId).Select(c => c.Phone).FirstOrDefaultAsync(ct);
+        return phone is not null && phone.Length > 1 && phone[0] == '+' && phone.AsSpan(1).SequenceEqual(recipient);
     }
 
     private async Task<Nudge?> FindNudgeAsync(string? wamid, string? callbackData, CancellationToken ct)
@@ -230,9 +288,9 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
         if (contact is null) return; // only people who gave us their number are contacts
 
         var at = Timestamp(message["timestamp"], now);
+        var text = Text(Child(message["text"], "body")) ?? Text(Child(message["button"], "text"));
         contact.LastInboundAt = Latest(contact.LastInboundAt, at);
 
-        var text = Text(message["text"]?["body"]) ?? Text(message["button"]?["text"]);
         var keyword = Normalize(text);
         if (keyword is null) return;
         var lastConsentChange = Latest(contact.OptedInAt, contact.OptedOutAt);
@@ -269,6 +327,12 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
     public static bool IsStart(string? text) => Normalize(text) is { } k && StartWords.Contains(k);
 
     private static string? Text(JsonNode? node) => node?.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : null;
+
+    /// <summary>An integer that fits an int; null for anything else (1.5, 99999999999, "131049", an object).</summary>
+    private static int? Int(JsonNode? node) => node is JsonValue value && value.TryGetValue<int>(out var i) ? i : null;
+
+    /// <summary><c>node[name]</c> when node is an object; the indexer throws on arrays and strings.</summary>
+    private static JsonNode? Child(JsonNode? node, string name) => node is JsonObject o ? o[name] : null;
 
     /// <summary>Meta sends Unix seconds as a string; a missing or absurd one (beyond our clock) is read as now.</summary>
     private static DateTime Timestamp(JsonNode? node, DateTime now)
