@@ -88,7 +88,43 @@ public sealed class SessionEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_role_change_reaches_open_sessions_within_the_interval()
+    public async Task A_role_change_on_the_users_page_signs_the_user_out_within_the_interval_and_revokes_their_tokens()
+    {
+        var browser = _factory.NewClient();
+        var cookie = await SessionCookieAsync(browser);
+        var tokenRequest = new HttpRequestMessage(HttpMethod.Post, "/api/admin/api-tokens") { Content = System.Net.Http.Json.JsonContent.Create(new { name = "staff bot" }) };
+        tokenRequest.Headers.Add("RequestVerificationToken", await AdminFactory.AntiforgeryTokenAsync(browser, "/admin/api-tokens"));
+        var created = await browser.SendAsync(tokenRequest);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var secret = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<CreatedApiTokenResponse>(created.Content))!.Token;
+
+        var admin = await _factory.AdminClientAsync();
+        string id;
+        await using (var scope = _factory.Services.CreateAsyncScope())
+            id = (await scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>().FindByEmailAsync(StaffEmail))!.Id;
+        var antiforgery = await AdminFactory.AntiforgeryTokenAsync(admin, "/admin/users");
+        var changed = await admin.PostAsync($"/admin/users?handler=SetRole&id={id}", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["role"] = AuthPolicies.AnalystRole,
+            ["__RequestVerificationToken"] = antiforgery,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, changed.StatusCode);
+
+        var bearer = _factory.NewClient();
+        bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await bearer.GetAsync("/api/contacts")).StatusCode);
+
+        _factory.Clock.Advance(JustPastTheInterval);
+        AssertSentToLogin(await ReplayAsync(cookie, "/analytics"));
+        // Signing in again gives the new role only.
+        var fresh = await SessionCookieAsync(_factory.NewClient());
+        Assert.Equal(HttpStatusCode.Forbidden, (await ReplayAsync(fresh, "/admin")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ReplayAsync(fresh, "/analytics")).StatusCode);
+        Assert.Contains("Analyst", await admin.GetStringAsync("/admin/users"));
+    }
+
+    [Fact]
+    public async Task A_role_change_made_outside_the_app_reaches_open_sessions_within_the_interval()
     {
         var cookie = await SessionCookieAsync(_factory.NewClient());
         Assert.Equal(HttpStatusCode.OK, (await ReplayAsync(cookie, "/admin")).StatusCode);

@@ -79,6 +79,46 @@ public sealed class IndexModel(
         return RedirectToPage();
     }
 
+    /// <summary>
+    /// Makes the user exactly Admin or exactly Analyst. The new security stamp signs their open sessions
+    /// out within a minute (a refreshed cookie would otherwise carry on with the new role silently), and
+    /// leaving Admin revokes their API tokens, which act with Admin rights.
+    /// </summary>
+    public async Task<IActionResult> OnPostSetRoleAsync(string id, string? role, CancellationToken ct)
+    {
+        var user = await users.FindByIdAsync(id);
+        if (user is null) return NotFound();
+        if (user.Id == users.GetUserId(User))
+        {
+            ActionError = "You cannot change your own role.";
+            return await RedisplayAsync(ct);
+        }
+        if (role is null || !Roles.Contains(role))
+        {
+            ActionError = $"Choose Admin or Analyst for {user.Email}.";
+            return await RedisplayAsync(ct);
+        }
+        var current = await users.GetRolesAsync(user);
+        if (current.Count == 1 && current[0] == role)
+        {
+            TempData["Status"] = $"{user.Email} is already {role}.";
+            return RedirectToPage();
+        }
+        var removed = await users.RemoveFromRolesAsync(user, current);
+        var added = removed.Succeeded ? await users.AddToRoleAsync(user, role) : removed;
+        if (!added.Succeeded)
+        {
+            ActionError = $"Role of {user.Email} not changed: " + string.Join(" ", added.Errors.Select(e => e.Description));
+            return await RedisplayAsync(ct);
+        }
+        await users.UpdateSecurityStampAsync(user);
+        var revoked = role == AuthPolicies.AdminRole ? 0 : await tokens.RevokeAllCreatedByAsync(user.UserName!, User.Identity!.Name!, ct);
+        logger.LogWarning("{Admin} made {Email} {Role} (was {Previous}); {Tokens} API tokens revoked",
+            EmailMask.Mask(User.Identity?.Name), EmailMask.Mask(user.Email), role, string.Join(", ", current), revoked);
+        TempData["Status"] = $"{user.Email} is now {role}; their open sessions end within a minute.";
+        return RedirectToPage();
+    }
+
     public async Task<IActionResult> OnPostResetPasswordAsync(string id, string? newPassword, CancellationToken ct)
     {
         var user = await users.FindByIdAsync(id);
