@@ -94,6 +94,9 @@ public sealed class WhatsAppWebhookTrustTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.False((await _app.LoadContactAsync(contact.Id)).OptedOut);
         Assert.Equal(DeliveryStatuses.Read, (await _app.LoadAsync(good.Id)).DeliveryStatus);
+        Assert.Contains(_app.Log, line => line.Contains("skipped", StringComparison.Ordinal));
+        // The skipped entry is not copied into the log: it holds a phone number.
+        Assert.DoesNotContain(_app.Log, line => line.Contains("4915112345603", StringComparison.Ordinal));
     }
 
     [Fact]
