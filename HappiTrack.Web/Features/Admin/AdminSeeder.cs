@@ -95,7 +95,7 @@ public sealed class AdminSeeder(
         }
         logger.LogError(
             "The Development admin account {Email} exists in the {Environment} environment; it is disabled and cannot sign in. " +
-            "Remove it from AspNetUsers once a real admin account exists.",
+            "Set Admin__Email and Admin__Password for a real admin account, then remove this one from AspNetUsers.",
             DevelopmentEmail, environment.EnvironmentName);
     }
 
