@@ -90,7 +90,6 @@ public static class CrmServiceCollectionExtensions
         services.AddScoped<ContactList>();
         services.AddScoped<ContactSummaryRefresher>();
         services.AddScoped<CampaignService>();
-        services.AddScoped<OutboxAdmin>();
         return services;
     }
 

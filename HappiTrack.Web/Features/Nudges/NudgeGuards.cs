@@ -11,15 +11,6 @@ public sealed record GuardDecision(GuardVerdict Verdict, DateTime? Until, string
     public static GuardDecision Suppress(string reason) => new(GuardVerdict.Suppress, null, reason);
 }
 
-public static class GuardReasons
-{
-    public const string NoOptIn = "no_opt_in";
-    public const string OptedOut = "opted_out";
-    public const string Capped = "cap";
-    public const string QuietHours = "quiet_hours";
-    public const string Expired = "expired_before_send";
-}
-
 /// <summary>What the guards need to know about a contact and its recent messages.</summary>
 /// <param name="RecentSends">Send times (actual or scheduled) of the contact's other marketing nudges.</param>
 public sealed record GuardInput(bool OptedIn, bool OptedOut, IReadOnlyList<DateTime> RecentSends, DateTime? ExpiresAt);

@@ -37,7 +37,7 @@ public static class NudgeLinks
         var now = clock.GetUtcNow().UtcDateTime;
         var visitorId = http.GetOrIssueVisitorId();
         await LinkVisitorAsync(db, visitorId, nudge.ContactId, now, ct);
-        nudge.ClickedAt ??= now;
+        nudge.RecordClick(now);
         if (nudge.Kind == NudgeKinds.CartRescue && nudge.CartSnapshot is not null)
             await RestoreCartAsync(db, visitorId, nudge.CartSnapshot, now, ct);
         await db.SaveChangesAsync(ct);

@@ -13,6 +13,7 @@ public static class NudgesServiceCollectionExtensions
         services.AddScoped<OutboxProcessor>();
         services.AddScoped<WhatsAppWebhook>();
         services.AddScoped<NudgeAttribution>();
+        services.AddScoped<OutboxAdmin>();
         services.AddOptions<AttributionOptions>().Bind(configuration.GetSection(AttributionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AttributionOptions>, AttributionOptionsValidator>();
         services.AddOptions<WhatsAppOptions>().Bind(configuration.GetSection(WhatsAppOptions.Section));
