@@ -169,16 +169,9 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
     private async Task CreateOptedInContactIfNewAsync(string phone, string name, DateTime now, CancellationToken ct)
     {
         if (await db.Contacts.AnyAsync(c => c.Phone == phone, ct)) return;
-        db.Contacts.Add(new Contact
-        {
-            Phone = phone,
-            Name = name,
-            LinkToken = LinkToken.New(),
-            CreatedAt = now,
-            OptedIn = true,
-            OptedInAt = now,
-            OptInSource = "checkout",
-        });
+        var contact = new Contact { Phone = phone, Name = name, LinkToken = LinkToken.New(), CreatedAt = now };
+        contact.OptIn(ConsentSources.Checkout, now);
+        db.Contacts.Add(contact);
     }
 
     private static string NewPublicId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));

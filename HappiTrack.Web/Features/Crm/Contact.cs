@@ -39,6 +39,46 @@ public sealed class Contact
 
     /// <summary>Messaging is allowed only with a standing opt-in that was not withdrawn.</summary>
     public bool MayBeMessaged => OptedIn && !OptedOut;
+
+    /// <summary>
+    /// Records consent with its time and source. Staff, the API and checkout can only add consent
+    /// that was never given: only the contact's own word (<see cref="ConsentSources.WhatsApp"/>, a
+    /// START message) undoes their opt-out, and it always renews the consent's time.
+    /// </summary>
+    /// <returns>Whether the consent changed.</returns>
+    public bool OptIn(string source, DateTime at)
+    {
+        var byContact = source == ConsentSources.WhatsApp;
+        if (!byContact && (OptedIn || OptedOut)) return false;
+        OptedOut = false;
+        OptedOutAt = null;
+        OptedIn = true;
+        OptedInAt = at;
+        OptInSource = source;
+        return true;
+    }
+
+    /// <summary>
+    /// Withdraws consent; it stands until the contact opts in again themselves. Callers cancel the
+    /// contact's waiting nudges in the same unit of work. Only the opt-in's source has a column, so
+    /// <paramref name="source"/> is for the caller's log and for the next rule that needs it.
+    /// </summary>
+    public void OptOut(string source, DateTime at)
+    {
+        _ = source;
+        OptedOut = true;
+        OptedOutAt = at;
+    }
+}
+
+/// <summary>Where consent came from, as stored in <see cref="Contact.OptInSource"/>.</summary>
+public static class ConsentSources
+{
+    public const string Admin = "admin";
+    public const string Api = "api";
+    public const string Checkout = "checkout";
+    /// <summary>The contact's own message (START/STOP) on WhatsApp.</summary>
+    public const string WhatsApp = "whatsapp";
 }
 
 internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>

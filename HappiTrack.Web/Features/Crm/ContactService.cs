@@ -38,12 +38,7 @@ public sealed class ContactService(AppDbContext db, TimeProvider clock)
             contact.Name = name;
         }
 
-        if (optIn && !contact.OptedIn && !contact.OptedOut)
-        {
-            contact.OptedIn = true;
-            contact.OptedInAt = now;
-            contact.OptInSource = optInSource;
-        }
+        if (optIn) contact.OptIn(optInSource, now);
 
         try
         {

@@ -47,7 +47,7 @@ internal static class ContactsApi
             optIn = o.GetBoolean();
         }
 
-        var result = await contacts.InitAsync(phone, name, optIn, "api", ct);
+        var result = await contacts.InitAsync(phone, name, optIn, ConsentSources.Api, ct);
         var response = new ContactInitResponse(result.Contact.Id, TrackedUrl(request, configuration, result.Contact.LinkToken));
         return result.Created
             ? TypedResults.Created($"/api/contacts/{result.Contact.Id}", response)

@@ -220,18 +220,13 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
         if (lastConsentChange is { } changed && at < changed) return; // an older message than the current consent state
         if (StopWords.Contains(keyword))
         {
-            contact.OptedOut = true;
-            contact.OptedOutAt = at;
+            contact.OptOut(ConsentSources.WhatsApp, at);
             var cancelled = await db.Set<Nudge>().Where(n => n.ContactId == contact.Id).CancelWaitingAsync(GuardReasons.OptedOut, ct);
             logger.LogInformation("Contact {ContactId} opted out by WhatsApp message; {Cancelled} waiting nudges cancelled", contact.Id, cancelled);
         }
         else if (StartWords.Contains(keyword))
         {
-            contact.OptedOut = false;
-            contact.OptedOutAt = null;
-            contact.OptedIn = true;
-            contact.OptedInAt = at;
-            contact.OptInSource = "whatsapp";
+            contact.OptIn(ConsentSources.WhatsApp, at);
             logger.LogInformation("Contact {ContactId} opted in by WhatsApp message", contact.Id);
         }
     }

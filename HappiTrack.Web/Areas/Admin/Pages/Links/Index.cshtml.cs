@@ -30,7 +30,7 @@ public sealed class IndexModel(ContactService contacts, IConfiguration configura
             return Page();
         }
 
-        var result = await contacts.InitAsync(phone, name, OptIn, "admin", ct);
+        var result = await contacts.InitAsync(phone, name, OptIn, ConsentSources.Admin, ct);
         ContactId = result.Contact.Id;
         Created = result.Created;
         TrackedUrl = ContactsApi.TrackedUrl(Request, configuration, result.Contact.LinkToken);
