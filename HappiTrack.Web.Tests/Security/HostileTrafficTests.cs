@@ -6,7 +6,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using HappiTrack.Web.Features.Analytics;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Admin;
 using HappiTrack.Web.Tests.Infrastructure;

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Settings;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Crm;

@@ -1,4 +1,4 @@
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 
 namespace HappiTrack.Web.Features.Nudges;
 

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.AspNetCore.Http.HttpResults;

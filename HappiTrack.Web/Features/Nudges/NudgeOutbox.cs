@@ -1,8 +1,8 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Crm;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Contacts;
+using HappiTrack.Web.Features.Settings;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Nudges;

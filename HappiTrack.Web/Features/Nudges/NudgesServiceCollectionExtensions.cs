@@ -14,6 +14,7 @@ public static class NudgesServiceCollectionExtensions
         services.AddScoped<WhatsAppWebhook>();
         services.AddScoped<NudgeAttribution>();
         services.AddScoped<OutboxAdmin>();
+        services.AddScoped<TokensExpireJob>();
         services.AddOptions<AttributionOptions>().Bind(configuration.GetSection(AttributionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AttributionOptions>, AttributionOptionsValidator>();
         services.AddOptions<WhatsAppOptions>().Bind(configuration.GetSection(WhatsAppOptions.Section));

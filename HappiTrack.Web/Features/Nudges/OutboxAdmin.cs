@@ -1,5 +1,5 @@
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Nudges;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

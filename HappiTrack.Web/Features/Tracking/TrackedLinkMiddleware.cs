@@ -1,6 +1,6 @@
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Crm;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Contacts;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Features.Tracking.Ingestion;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.EntityFrameworkCore;

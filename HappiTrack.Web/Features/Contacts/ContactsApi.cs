@@ -3,7 +3,7 @@ using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Configuration;
 
-namespace HappiTrack.Web.Features.Crm;
+namespace HappiTrack.Web.Features.Contacts;
 
 public sealed record ContactInitResponse(int ContactId, string TrackedUrl);
 
@@ -82,25 +82,18 @@ internal static class ContactsApi
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: $"Invalid field '{field}'");
 }
 
-public static class CrmServiceCollectionExtensions
+public static class ContactsServiceCollectionExtensions
 {
-    public static IServiceCollection AddCrm(this IServiceCollection services)
+    public static IServiceCollection AddContacts(this IServiceCollection services)
     {
         services.AddScoped<ContactService>();
-        services.AddScoped<ContactList>();
-        services.AddScoped<ContactSummaryRefresher>();
-        services.AddScoped<CampaignService>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapCrm(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapContacts(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api/contacts").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery();
-        api.MapPost("/init", ContactsApi.InitAsync);
-        api.MapGet("", CrmApi.ListContactsAsync);
-        var campaigns = endpoints.MapGroup("/api/campaign").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery();
-        campaigns.MapPost("/broadcast", CrmApi.BroadcastAsync);
-        campaigns.MapGet("/logs", CrmApi.LogsAsync);
+        endpoints.MapGroup("/api/contacts").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery()
+            .MapPost("/init", ContactsApi.InitAsync);
         return endpoints;
     }
 }

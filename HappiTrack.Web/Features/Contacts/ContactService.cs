@@ -1,7 +1,7 @@
 using HappiTrack.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappiTrack.Web.Features.Crm;
+namespace HappiTrack.Web.Features.Contacts;
 
 public sealed record ContactInitResult(Contact Contact, bool Created);
 

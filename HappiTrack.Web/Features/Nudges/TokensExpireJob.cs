@@ -1,9 +1,10 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Tokens;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappiTrack.Web.Features.Tokens;
+namespace HappiTrack.Web.Features.Nudges;
 
 /// <summary>
 /// The <c>tokens:expire</c> job. Expiry itself is enforced at redemption (the UPDATE checks
