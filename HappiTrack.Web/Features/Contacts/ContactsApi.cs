@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Configuration;
@@ -15,7 +16,7 @@ internal static class ContactsApi
     private sealed record InitRequest(JsonElement? Phone, JsonElement? Name, JsonElement? OptIn);
 
     public static async Task<Results<Created<ContactInitResponse>, Ok<ContactInitResponse>, ValidationProblem>> InitAsync(
-        HttpRequest request, ContactService contacts, IConfiguration configuration, CancellationToken ct)
+        HttpRequest request, ContactService contacts, ShopContext shop, CancellationToken ct)
     {
         InitRequest? body;
         try
@@ -48,20 +49,10 @@ internal static class ContactsApi
         }
 
         var result = await contacts.InitAsync(phone, name, optIn, ConsentSources.Api, ct);
-        var response = new ContactInitResponse(result.Contact.Id, TrackedUrl(request, configuration, result.Contact.LinkToken));
+        var response = new ContactInitResponse(result.Contact.Id, shop.TrackedLink(result.Contact.LinkToken));
         return result.Created
             ? TypedResults.Created($"/api/contacts/{result.Contact.Id}", response)
             : TypedResults.Ok(response);
-    }
-
-    /// <summary><c>Shop:PublicBaseUrl</c> when configured (links leave the building in WhatsApp messages), else this request's origin.</summary>
-    public static string TrackedUrl(HttpRequest request, IConfiguration configuration, string linkToken)
-    {
-        var configured = configuration["Shop:PublicBaseUrl"];
-        var origin = string.IsNullOrWhiteSpace(configured)
-            ? $"{request.Scheme}://{request.Host}{request.PathBase}"
-            : configured.TrimEnd('/');
-        return $"{origin}/?ht={linkToken}";
     }
 
     /// <summary>Null for non-strings and for strings .NET cannot hold (lone surrogates).</summary>

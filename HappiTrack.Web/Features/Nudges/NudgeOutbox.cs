@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Nudges;

@@ -10,6 +10,7 @@ public static class TrackingServiceCollectionExtensions
     {
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.Section);
         services.AddSingleton<ProductSlugLookup>();
+        services.AddScoped<VisitorLinker>();
         services.AddSingleton<IEventStore>(sp =>
             sp.GetRequiredService<DatabaseOptions>().IsPostgres ? new PostgresEventStore() : new SqliteEventStore());
         services.AddSingleton<BatchedEventWriter>();
