@@ -40,8 +40,7 @@ public sealed class SecurityLogTests
         intruder.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WrongBearer);
         Assert.Equal(HttpStatusCode.Unauthorized, (await intruder.GetAsync("/api/admin/me")).StatusCode);
 
-        var api = factory.NewClient();
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminFactory.ConfiguredApiToken);
+        var api = factory.NewClient().WithBearer(AdminFactory.ConfiguredApiToken);
         Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync("/api/contacts/init", new { phone = ContactPhone, optIn = true })).StatusCode);
         var (contactId, linkToken) = await factory.WithDbAsync(async db =>
         {
