@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using HappiTrack.E2E.Infrastructure;
 using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 

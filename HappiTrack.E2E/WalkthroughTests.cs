@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
 using HappiTrack.E2E.Infrastructure;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

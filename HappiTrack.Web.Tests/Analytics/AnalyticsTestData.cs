@@ -1,5 +1,6 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;

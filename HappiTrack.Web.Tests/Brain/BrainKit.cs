@@ -1,10 +1,10 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using HappiTrack.Web.Features.Cart;
-using HappiTrack.Web.Features.Catalog;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;

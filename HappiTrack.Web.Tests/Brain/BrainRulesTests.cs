@@ -1,4 +1,4 @@
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Scoring;
 using HappiTrack.Web.Features.Tokens;

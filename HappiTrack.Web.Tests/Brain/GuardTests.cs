@@ -1,5 +1,5 @@
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 
 namespace HappiTrack.Web.Tests.Brain;
 

@@ -1,4 +1,5 @@
 using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Tests.Infrastructure;
 
 namespace HappiTrack.Web.Tests.Brain;

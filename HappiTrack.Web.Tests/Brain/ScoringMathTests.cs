@@ -1,5 +1,5 @@
-using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Tracking;
 
 namespace HappiTrack.Web.Tests.Brain;

@@ -1,8 +1,8 @@
 using System.Net;
 using AngleSharp.Html.Parser;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
 using HappiTrack.Web.Tests.Admin;

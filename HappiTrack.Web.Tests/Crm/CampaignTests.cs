@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;

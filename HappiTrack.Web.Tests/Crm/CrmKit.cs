@@ -4,6 +4,7 @@ using AngleSharp.Html.Parser;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Tests.Admin;
 using HappiTrack.Web.Tests.Brain;
+using HappiTrack.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Tests.Crm;
@@ -18,8 +19,7 @@ internal sealed class CrmKit : IAsyncDisposable
     public CrmKit()
     {
         Brain = new BrainKit(App);
-        Api = App.NewClient();
-        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminFactory.ConfiguredApiToken);
+        Api = App.NewClient().WithBearer(AdminFactory.ConfiguredApiToken);
     }
 
     public Task<HttpClient> AdminAsync() => App.AdminClientAsync();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Checkout;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Tests.Infrastructure;
@@ -94,34 +95,10 @@ internal sealed class DispatchApp : HappiTrackFactory
     }
 
     /// <summary>Many opted-in contacts with one queued nudge each, in one transaction.</summary>
-    public Task<List<int>> NudgesForNewContactsAsync(int count) => WithDbAsync(async db =>
-    {
-        var nudges = new List<Nudge>();
-        for (var i = 0; i < count; i++)
-        {
-            var contact = new Contact
-            {
-                Phone = $"+49151{20000000 + i}", Name = $"Contact {i}", LinkToken = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16)),
-                CreatedAt = Now, OptedIn = true, OptedInAt = Now, OptInSource = "api",
-            };
-            var code = NudgeOutbox.NewCode();
-            nudges.Add(new Nudge
-            {
-                Contact = contact, Kind = NudgeKinds.Campaign, Status = NudgeStatuses.Queued, DedupKey = "bulk:" + code, Code = code,
-                Link = $"https://shop.example/r/{code}", Message = $"Hello {i}: https://shop.example/r/{code}", CreatedAt = Now, SendAfter = Now,
-            });
-        }
-        db.AddRange(nudges);
-        await db.SaveChangesAsync();
-        return nudges.Select(n => n.Id).ToList();
-    });
+    public Task<List<int>> NudgesForNewContactsAsync(int count) =>
+        WithDbAsync(db => QueuedNudges.ForNewContactsAsync(db, count, Now, i => $"+49151{20000000 + i}", "bulk"));
 
-    public HttpClient AdminClient()
-    {
-        var client = CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        return client;
-    }
+    public HttpClient AdminClient() => CreateClient().WithBearer(AdminToken);
 
     public Task<Nudge> LoadAsync(int nudgeId) =>
         WithDbAsync(db => db.Set<Nudge>().AsNoTracking().FirstAsync(n => n.Id == nudgeId));

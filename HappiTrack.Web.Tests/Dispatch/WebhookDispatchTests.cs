@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -97,6 +97,35 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
 
         var again = await admin.PostAsync($"/api/nudges/{nudge.Id}/retry", null);
         Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_retry_api_takes_the_same_path_as_the_outbox_page_and_refuses_a_contact_without_consent()
+    {
+        await using var app = new DispatchApp(DispatchModes.Webhook, _bot);
+        var consenting = await app.ContactAsync("+4915112345611");
+        var silent = await app.ContactAsync("+4915112345612", optedIn: false);
+        var retryable = await app.NudgeAsync(consenting.Id);
+        var refused = await app.NudgeAsync(silent.Id);
+        await app.WithDbAsync(db => db.Set<Nudge>().Where(n => n.Id == retryable.Id || n.Id == refused.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Dead).SetProperty(n => n.Attempts, 5)));
+        var admin = app.AdminClient();
+
+        var noConsent = await admin.PostAsync($"/api/nudges/{refused.Id}/retry", null);
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, noConsent.StatusCode);
+        Assert.Equal("application/problem+json", noConsent.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(NudgeStatuses.Dead, (await app.LoadAsync(refused.Id)).Status);
+
+        var ok = await admin.PostAsync($"/api/nudges/{retryable.Id}/retry", null);
+        Assert.Equal(System.Net.HttpStatusCode.OK, ok.StatusCode);
+        var stored = await app.LoadAsync(retryable.Id);
+        Assert.Equal(NudgeStatuses.Queued, stored.Status);
+        Assert.Equal(0, stored.Attempts);
+        Assert.Equal(NudgeReasons.RetriedByAdmin, stored.Reason);
+        using var json = JsonDocument.Parse(await ok.Content.ReadAsStringAsync());
+        Assert.Equal(NudgeStatuses.Queued, json.RootElement.GetProperty("status").GetString());
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await admin.PostAsync("/api/nudges/999999/retry", null)).StatusCode);
     }
 
     [Fact]

@@ -68,8 +68,18 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A fresh DbContext on the app's database, for arranging and asserting.</summary>
-    public AppDbContext CreateDbContext() =>
-        Services.CreateScope().ServiceProvider.GetRequiredService<AppDbContext>();
+    private readonly List<AsyncServiceScope> _contextScopes = [];
+
+    /// <summary>
+    /// A context for a quick read in an assertion. Its scope is disposed with the factory, so the
+    /// pooled context goes back to the pool instead of staying rented; prefer <see cref="WithDbAsync"/>.
+    /// </summary>
+    public AppDbContext CreateDbContext()
+    {
+        var scope = Services.CreateAsyncScope();
+        lock (_contextScopes) _contextScopes.Add(scope);
+        return scope.ServiceProvider.GetRequiredService<AppDbContext>();
+    }
 
     public async Task WithDbAsync(Func<AppDbContext, Task> action)
     {
@@ -85,6 +95,9 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
 
     public override async ValueTask DisposeAsync()
     {
+        AsyncServiceScope[] scopes;
+        lock (_contextScopes) { scopes = [.. _contextScopes]; _contextScopes.Clear(); }
+        foreach (var scope in scopes) await scope.DisposeAsync();
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
         if (!DeleteDatabaseOnDispose) return;

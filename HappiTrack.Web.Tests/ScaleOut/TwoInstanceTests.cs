@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
@@ -160,22 +160,8 @@ public sealed class TwoInstanceTests(TwoInstances instances) : IClassFixture<Two
     {
         var now = A.Clock.GetUtcNow().UtcDateTime;
         var batch = Guid.NewGuid().ToString("N")[..8];
-        var nudgeIds = await A.WithDbAsync(async db =>
-        {
-            var nudges = Enumerable.Range(0, 1000).Select(i => new Nudge
-            {
-                Contact = new Contact
-                {
-                    Phone = $"+49170{i:D7}", Name = $"C{i}", LinkToken = $"{batch}-{i}",
-                    CreatedAt = now, OptedIn = true, OptedInAt = now, OptInSource = "api",
-                },
-                Kind = NudgeKinds.InterestDiscount, Status = NudgeStatuses.Queued, DedupKey = $"{batch}-{i}", Code = $"{batch}{i}",
-                Message = "Still thinking about it?", Link = $"https://shop.example/n/{batch}{i}", CreatedAt = now, SendAfter = now,
-            }).ToList();
-            db.AddRange(nudges);
-            await db.SaveChangesAsync();
-            return nudges.Select(n => n.Id).ToHashSet();
-        });
+        var nudgeIds = (await A.WithDbAsync(db => QueuedNudges.ForNewContactsAsync(
+            db, 1000, now, i => $"+49170{i:D7}", batch, NudgeKinds.InterestDiscount, i => $"C{i}"))).ToHashSet();
 
         // Both instances drain the outbox at once (their Hangfire servers run outbox:dispatch as well).
         var deadline = DateTime.UtcNow.AddMinutes(3);

@@ -4,6 +4,7 @@ using System.Net;
 using HappiTrack.Web.Features.Analytics;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Tests.Admin;
 using HappiTrack.Web.Tests.Storefront;
 using HappiTrack.Web.Tests.Tracking;

@@ -6,7 +6,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using HappiTrack.Web.Features.Analytics;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Admin;
 using HappiTrack.Web.Tests.Infrastructure;
@@ -132,8 +132,7 @@ public sealed class HostileTrafficTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task A_thousand_spoofed_contacts_phones_ips_visitors_and_server_times_are_never_stored()
     {
-        var admin = _factory.CreateClient();
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminFactory.ConfiguredApiToken);
+        var admin = _factory.CreateClient().WithBearer(AdminFactory.ConfiguredApiToken);
         var contact = await admin.PostAsJsonAsync("/api/contacts/init", new { phone = "+49 151 1234 5678", name = "Real", optIn = true });
         Assert.Equal(HttpStatusCode.Created, contact.StatusCode);
         var realContactId = await _factory.WithDbAsync(db => db.Contacts.Select(c => c.Id).SingleAsync());
@@ -220,8 +219,7 @@ public sealed class HostileTrafficTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task Ten_thousand_random_ht_tokens_link_nothing_and_no_token_reaches_a_log_line()
     {
-        var admin = _factory.CreateClient();
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminFactory.ConfiguredApiToken);
+        var admin = _factory.CreateClient().WithBearer(AdminFactory.ConfiguredApiToken);
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/contacts/init", new { phone = "+49 151 1234 5678", optIn = true })).StatusCode);
         var realToken = await _factory.WithDbAsync(db => db.Contacts.Select(c => c.LinkToken).SingleAsync());
 

@@ -3,9 +3,9 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Tests.Brain;
 using HappiTrack.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -121,28 +121,8 @@ public sealed class KillDuringDispatchTests(ITestOutputHelper output)
         Assert.True(redelivered <= Rounds * inFlightPerKill, $"{redelivered} nudges were delivered more than once; only sends in flight at one of the {Rounds} kills may be");
     }
 
-    private static async Task<List<int>> SeedAsync(HappiTrackFactory db, int round) => await db.WithDbAsync(async d =>
-    {
-        var now = DateTime.UtcNow;
-        var nudges = new List<Nudge>();
-        for (var i = 0; i < NudgesPerRound; i++)
-        {
-            var contact = new Contact
-            {
-                Phone = $"+4917{round}{i:D7}", Name = $"Kill {round}-{i}", LinkToken = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16)),
-                CreatedAt = now, OptedIn = true, OptedInAt = now, OptInSource = "api",
-            };
-            var code = NudgeOutbox.NewCode();
-            nudges.Add(new Nudge
-            {
-                Contact = contact, Kind = NudgeKinds.Campaign, Status = NudgeStatuses.Queued, DedupKey = $"kill:{round}:{i}", Code = code,
-                Link = $"https://shop.example/r/{code}", Message = $"Hi! https://shop.example/r/{code}", CreatedAt = now, SendAfter = now,
-            });
-        }
-        d.AddRange(nudges);
-        await d.SaveChangesAsync();
-        return nudges.Select(n => n.Id).ToList();
-    });
+    private static Task<List<int>> SeedAsync(HappiTrackFactory db, int round) => db.WithDbAsync(d =>
+        QueuedNudges.ForNewContactsAsync(d, NudgesPerRound, DateTime.UtcNow, i => $"+4917{round}{i:D7}", $"kill:{round}", name: i => $"Kill {round}-{i}"));
 
     private static async Task WaitUntilAllSentAsync(HappiTrackFactory db, List<int> ids, AppProcess app, int round)
     {

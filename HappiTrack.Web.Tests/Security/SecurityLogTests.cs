@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Infrastructure;
 using HappiTrack.Web.Tests.Admin;
@@ -40,8 +40,7 @@ public sealed class SecurityLogTests
         intruder.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WrongBearer);
         Assert.Equal(HttpStatusCode.Unauthorized, (await intruder.GetAsync("/api/admin/me")).StatusCode);
 
-        var api = factory.NewClient();
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminFactory.ConfiguredApiToken);
+        var api = factory.NewClient().WithBearer(AdminFactory.ConfiguredApiToken);
         Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync("/api/contacts/init", new { phone = ContactPhone, optIn = true })).StatusCode);
         var (contactId, linkToken) = await factory.WithDbAsync(async db =>
         {

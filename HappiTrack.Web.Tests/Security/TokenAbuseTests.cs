@@ -1,6 +1,6 @@
 using System.Buffers.Text;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Tests.Brain;
 using HappiTrack.Web.Tests.Infrastructure;

@@ -1,6 +1,7 @@
 using System.Net;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Checkout;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Features.Tracking.Ingestion;
 using HappiTrack.Web.Tests.Infrastructure;

@@ -1,8 +1,8 @@
 using System.Buffers.Text;
 using System.Net;
 using System.Text.Json;
-using HappiTrack.Web.Features.Cart;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Checkout;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using HappiTrack.Web.Features.Catalog;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

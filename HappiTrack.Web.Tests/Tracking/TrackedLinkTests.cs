@@ -1,6 +1,6 @@
 using System.Net;
 using HappiTrack.Web.Features.Cart;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

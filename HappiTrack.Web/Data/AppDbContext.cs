@@ -1,7 +1,7 @@
 using HappiTrack.Web.Features.Admin;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;

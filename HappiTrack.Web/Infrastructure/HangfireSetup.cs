@@ -6,7 +6,8 @@ using Hangfire.PostgreSql.Factories;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
-using HappiTrack.Web.Features.Tokens;
+using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Shared;
 using Npgsql;
 
 namespace HappiTrack.Web.Infrastructure;

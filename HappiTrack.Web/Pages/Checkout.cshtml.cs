@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Checkout;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.AspNetCore.Mvc;

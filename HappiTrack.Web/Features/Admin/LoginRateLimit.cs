@@ -53,7 +53,7 @@ internal sealed class LoginRateLimitPolicy(IOptions<LoginRateLimitOptions> optio
 
 public static class LoginRateLimitExtensions
 {
-    /// <summary>Adds the policy and puts it on the Admin area's login page (the limiter middleware is <c>UseRateLimiter</c> in MapTracking).</summary>
+    /// <summary>Adds the policy and puts it on the Admin area's login page (the limiter middleware is <c>UseRateLimiter</c> in Program.cs).</summary>
     public static IServiceCollection AddLoginRateLimit(this IServiceCollection services)
     {
         services.AddOptions<LoginRateLimitOptions>().BindConfiguration(LoginRateLimitOptions.Section);

@@ -1,4 +1,4 @@
-using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Shared;
 
 namespace HappiTrack.Web.Features.Analytics;
 

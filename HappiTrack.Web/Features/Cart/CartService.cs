@@ -1,6 +1,6 @@
 using System.Text.Json;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Features.Tracking.Ingestion;
 using Microsoft.EntityFrameworkCore;

@@ -5,7 +5,6 @@ public static class CartServiceCollectionExtensions
     public static IServiceCollection AddCart(this IServiceCollection services)
     {
         services.AddScoped<CartService>();
-        services.AddScoped<CheckoutService>();
         return services;
     }
 }

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Crm;
@@ -85,10 +86,10 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         var sends = await db.Set<Nudge>().AsNoTracking()
             .Where(n => ids.Contains(n.ContactId)
                 && ((n.SentAt != null && n.SentAt > since)
-                    || n.Status == NudgeStatuses.Queued || n.Status == NudgeStatuses.Deferred || n.Status == NudgeStatuses.Failed || n.Status == NudgeStatuses.Sending))
+                    || NudgeStatuses.PendingOrSending.Contains(n.Status)))
             .Select(n => new { n.ContactId, n.SentAt, n.SendAfter, n.Status })
             .ToListAsync(ct);
-        string[] pending = [NudgeStatuses.Queued, NudgeStatuses.Deferred, NudgeStatuses.Failed, NudgeStatuses.Sending];
+        var pending = NudgeStatuses.PendingOrSending;
         var byContact = sends.GroupBy(s => s.ContactId).ToDictionary(g => g.Key, g => g
             .SelectMany(s => new[] { s.SentAt > since ? s.SentAt : null, pending.Contains(s.Status) ? s.SendAfter : (DateTime?)null })
             .OfType<DateTime>().ToList());
@@ -143,8 +144,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             if (nudge is null) continue;
             if (nudge.Status == NudgeStatuses.Deferred && nudge.Reason == GuardReasons.Capped)
             {
-                nudge.Status = NudgeStatuses.Suppressed;
-                nudge.SendAfter = now;
+                nudge.Suppress(GuardReasons.Capped, sendAfter: now);
             }
             tally.Count(nudge.Status, nudge.Reason);
         }

@@ -1,7 +1,8 @@
 using System.Linq.Expressions;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Settings;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Crm;

@@ -1,6 +1,6 @@
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Settings;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Crm;

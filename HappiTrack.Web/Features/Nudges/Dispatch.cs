@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 
 namespace HappiTrack.Web.Features.Nudges;
 

@@ -1,4 +1,4 @@
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Tokens;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -32,19 +32,56 @@ public static class NudgeStatuses
 
     /// <summary>Waiting to be sent: these count against the cap and can still be cancelled.</summary>
     public static readonly string[] Pending = [Queued, Deferred, Failed];
+
+    /// <summary>Waiting or being sent right now: at write time these hold the contact's cap, so a second nudge waits behind them.</summary>
+    public static readonly string[] PendingOrSending = [.. Pending, Sending];
+
+    /// <summary>An admin may put these back in the queue with a fresh attempt budget.</summary>
+    public static readonly string[] Retryable = [Failed, Dead];
+
+    /// <summary>Not sent (and not being sent) yet, so an admin may still call them off.</summary>
+    public static readonly string[] Cancellable = [.. Pending, Dead];
+}
+
+/// <summary>Why a nudge left the normal path, as stored in <see cref="Nudge.Reason"/>; the guards' reasons are in <see cref="GuardReasons"/>.</summary>
+public static class NudgeReasons
+{
+    public const string CheckedOut = "checked_out";
+    public const string RetriedByAdmin = "retried_by_admin";
+    public const string CancelledByAdmin = "cancelled_by_admin";
+    public const string SentByAdminWaMe = "sent_by_admin_wa_me";
+    public const string MarketingLimit = "marketing_limit";
+}
+
+/// <summary>The anti-spam guards' reasons (SPEC §5), stored in <see cref="Nudge.Reason"/>.</summary>
+public static class GuardReasons
+{
+    public const string NoOptIn = "no_opt_in";
+    public const string OptedOut = "opted_out";
+    public const string Capped = "cap";
+    public const string QuietHours = "quiet_hours";
+    public const string Expired = "expired_before_send";
 }
 
 /// <summary>
 /// One WhatsApp message in the outbox, written in the same transaction as the change that caused
 /// it. <see cref="DedupKey"/> is unique, so a rule that fires twice for one cause writes one row.
 /// </summary>
+/// <remarks>
+/// An aggregate: <see cref="Status"/> changes only through the methods below (and, for set-based
+/// updates that must not race, through <see cref="NudgeTransitions"/> in this file), so the rules
+/// of the lifecycle (queued → sending → sent, deferred/failed back to the queue, dead, cancelled,
+/// suppressed) are read in one place. The init accessor lets a test seed a row in any state.
+/// </remarks>
 public sealed class Nudge
 {
+    private string _status = NudgeStatuses.Queued;
+
     public int Id { get; set; }
     public int ContactId { get; set; }
     public Contact Contact { get; set; } = null!;
     public required string Kind { get; set; }
-    public required string Status { get; set; }
+    public string Status { get => _status; init => _status = value; }
     public required string DedupKey { get; set; }
     /// <summary>The random part of the tracked link <c>/r/{code}</c>.</summary>
     public required string Code { get; set; }
@@ -89,6 +126,175 @@ public sealed class Nudge
     /// <summary>The first order attributed to this nudge; <see cref="RevenueCents"/> sums every attributed order.</summary>
     public DateTime? ConvertedAt { get; set; }
     public long RevenueCents { get; set; }
+
+    /// <summary>At write time the guards decide: queued now, deferred until <see cref="GuardDecision.Until"/>, or suppressed.</summary>
+    public void Admit(GuardDecision decision, DateTime now)
+    {
+        SendAfter = now;
+        switch (decision.Verdict)
+        {
+            case GuardVerdict.Send: Queue(now, decision.Reason); break;
+            case GuardVerdict.Defer: Defer(decision.Until!.Value, decision.Reason); break;
+            default: Suppress(decision.Reason); break;
+        }
+    }
+
+    public void Queue(DateTime sendAfter, string? reason = null)
+    {
+        _status = NudgeStatuses.Queued;
+        SendAfter = sendAfter;
+        Reason = reason;
+    }
+
+    public void Defer(DateTime until, string? reason)
+    {
+        GiveBackClaim();
+        _status = NudgeStatuses.Deferred;
+        Reason = reason;
+        SendAfter = until;
+    }
+
+    /// <param name="sendAfter">When given, the time shown as the nudge's last scheduled moment.</param>
+    public void Suppress(string? reason, DateTime? sendAfter = null)
+    {
+        GiveBackClaim();
+        _status = NudgeStatuses.Suppressed;
+        Reason = reason;
+        if (sendAfter is { } at) SendAfter = at;
+    }
+
+    public void Cancel(string reason)
+    {
+        GiveBackClaim();
+        _status = NudgeStatuses.Cancelled;
+        Reason = reason;
+    }
+
+    public void MarkSent(DateTime at, string? providerMessageId)
+    {
+        _status = NudgeStatuses.Sent;
+        SentAt = at;
+        LeaseUntil = null;
+        LastError = null;
+        ProviderMessageId = providerMessageId ?? ProviderMessageId;
+    }
+
+    /// <summary>A failed attempt: back in the queue at <paramref name="retryAt"/>; the attempt stays counted.</summary>
+    public void Fail(string? error, DateTime retryAt)
+    {
+        _status = NudgeStatuses.Failed;
+        LeaseUntil = null;
+        LastError = Truncate(error);
+        SendAfter = retryAt;
+    }
+
+    /// <summary>No more automatic attempts; an admin may <see cref="NudgeTransitions.RetryAsync"/> it.</summary>
+    public void DeadLetter(string? error)
+    {
+        _status = NudgeStatuses.Dead;
+        LeaseUntil = null;
+        LastError = Truncate(error);
+    }
+
+    /// <summary>The first click on the tracked link counts.</summary>
+    public void RecordClick(DateTime at) => ClickedAt ??= at;
+
+    /// <summary>
+    /// The channel reports sent, delivered or read. Whatever our side recorded, the channel has the
+    /// message, so it is never sent again; a late or duplicated report never moves it backwards.
+    /// </summary>
+    public void RecordDelivery(string deliveryStatus, DateTime at)
+    {
+        if (_status is NudgeStatuses.Sending or NudgeStatuses.Failed or NudgeStatuses.Dead)
+        {
+            _status = NudgeStatuses.Sent;
+            SentAt ??= at;
+            LeaseUntil = null;
+            LastError = null;
+        }
+        if (deliveryStatus == DeliveryStatuses.Delivered) DeliveredAt = Earliest(DeliveredAt, at);
+        if (deliveryStatus == DeliveryStatuses.Read) ReadAt = Earliest(ReadAt, at);
+        if (DeliveryStatuses.Rank(deliveryStatus) > DeliveryStatuses.Rank(DeliveryStatus)) DeliveryStatus = deliveryStatus;
+    }
+
+    /// <summary>The channel accepted the message but could not deliver it.</summary>
+    public void RecordDeliveryFailure(string error, DateTime at)
+    {
+        FailedAt = Earliest(FailedAt, at);
+        DeliveryStatus = DeliveryStatuses.Failed;
+        LastError = Truncate(error);
+    }
+
+    /// <summary>The channel refused it for now (WhatsApp's per-user marketing limit): not an attempt, try again later.</summary>
+    public void DeferByChannel(DateTime until, string reason)
+    {
+        _status = NudgeStatuses.Deferred;
+        Reason = reason;
+        SendAfter = until;
+        SentAt = null;
+        ProviderMessageId = null;
+        DeliveryStatus = null;
+        Attempts = Math.Max(0, Attempts - 1);
+    }
+
+    /// <summary>A guard decision or the channel's deferral is not a delivery attempt, so a claim's attempt is given back.</summary>
+    private void GiveBackClaim()
+    {
+        if (_status != NudgeStatuses.Sending) return;
+        LeaseUntil = null;
+        Attempts = Math.Max(0, Attempts - 1);
+    }
+
+    private static DateTime Earliest(DateTime? current, DateTime at) => current is { } c && c <= at ? c : at;
+    private static string? Truncate(string? s) => s is null || s.Length <= 1000 ? s : s[..1000];
+}
+
+/// <summary>
+/// The set-based transitions: each one conditional on the current status in the same UPDATE, so
+/// two processors or two admins never both win. Callers narrow the query (by id, contact, cart);
+/// the allowed source statuses are applied here.
+/// </summary>
+public static class NudgeTransitions
+{
+    /// <summary>Claims a due nudge for sending, if it is still in the state the caller read.</summary>
+    public static async Task<bool> ClaimAsync(this IQueryable<Nudge> nudges, int id, string status, DateTime? lease, DateTime leaseUntil, CancellationToken ct) =>
+        await nudges.Where(n => n.Id == id && n.Status == status && n.LeaseUntil == lease)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(n => n.Status, NudgeStatuses.Sending)
+                .SetProperty(n => n.LeaseUntil, leaseUntil)
+                .SetProperty(n => n.Attempts, n => n.Attempts + 1), ct) == 1;
+
+    /// <summary>Cancels the nudges among <paramref name="nudges"/> still waiting to be sent.</summary>
+    public static Task<int> CancelWaitingAsync(this IQueryable<Nudge> nudges, string reason, CancellationToken ct) =>
+        nudges.Where(n => NudgeStatuses.Pending.Contains(n.Status))
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Cancelled).SetProperty(n => n.Reason, reason), ct);
+
+    public static Task<int> CancelByAdminAsync(this IQueryable<Nudge> nudges, CancellationToken ct) =>
+        nudges.Where(n => NudgeStatuses.Cancellable.Contains(n.Status))
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Cancelled).SetProperty(n => n.Reason, NudgeReasons.CancelledByAdmin), ct);
+
+    /// <summary>Unsent offers that outlived their validity are void.</summary>
+    public static Task<int> SuppressExpiredAsync(this IQueryable<Nudge> nudges, DateTime now, CancellationToken ct) =>
+        nudges.Where(n => n.ExpiresAt <= now && NudgeStatuses.Pending.Contains(n.Status))
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Suppressed).SetProperty(n => n.Reason, GuardReasons.Expired), ct);
+
+    /// <summary>A failed or dead nudge goes back in the queue, due now, with a fresh attempt budget (the guards still apply at dispatch).</summary>
+    public static Task<int> RetryAsync(this IQueryable<Nudge> nudges, DateTime now, CancellationToken ct) =>
+        nudges.Where(n => NudgeStatuses.Retryable.Contains(n.Status))
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Queued).SetProperty(n => n.SendAfter, now)
+                .SetProperty(n => n.Attempts, 0).SetProperty(n => n.LeaseUntil, (DateTime?)null)
+                .SetProperty(n => n.Reason, NudgeReasons.RetriedByAdmin), ct);
+
+    /// <summary>A waiting nudge moves to the front of the queue.</summary>
+    public static Task<int> QueueNowAsync(this IQueryable<Nudge> nudges, DateTime now, CancellationToken ct) =>
+        nudges.Where(n => NudgeStatuses.Pending.Contains(n.Status))
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Queued).SetProperty(n => n.SendAfter, now), ct);
+
+    /// <summary>An admin sent it from their own phone (<c>wa.me</c>), if it is still in the state they saw.</summary>
+    public static Task<int> MarkSentByAdminAsync(this IQueryable<Nudge> nudges, string seenStatus, DateTime now, CancellationToken ct) =>
+        nudges.Where(n => n.Status == seenStatus && NudgeStatuses.Pending.Contains(n.Status))
+            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Sent).SetProperty(n => n.SentAt, now)
+                .SetProperty(n => n.Reason, NudgeReasons.SentByAdminWaMe).SetProperty(n => n.LastError, (string?)null), ct);
 }
 
 /// <summary>

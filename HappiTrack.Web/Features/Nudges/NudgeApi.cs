@@ -84,17 +84,23 @@ public static class NudgeApi
     public static NudgeDto ToDto(Nudge n) => new(n.Id, n.ContactId, n.Kind, n.Status, n.Message, n.Link, n.TokenValue,
         n.CreatedAt, n.SendAfter, n.SentAt, n.Attempts, n.LastError, n.Reason, n.ExpiresAt, n.ClickedAt, n.DeliveryStatus, n.FailedAt, NudgeFunnel.Of(n));
 
-    /// <summary>An admin sends a dead-lettered or failed nudge again: a fresh set of attempts, due now (the guards still apply).</summary>
+    /// <summary>
+    /// An admin sends a dead-lettered or failed nudge again: a fresh set of attempts, due now (the
+    /// guards still apply). The same path as the outbox page, so a contact who has not consented is
+    /// refused here too (409).
+    /// </summary>
     private static async Task<Results<Ok<NudgeDto>, NotFound, ProblemHttpResult>> RetryAsync(
-        int id, AppDbContext db, TimeProvider clock, IOutboxTrigger outbox, CancellationToken ct)
+        int id, AppDbContext db, OutboxAdmin outbox, CancellationToken ct)
     {
-        var nudge = await db.Set<Nudge>().FirstOrDefaultAsync(n => n.Id == id, ct);
+        var result = await outbox.RetryAsync(id, ct);
+        if (result.Refusal == ManualRefusal.NotFound) return TypedResults.NotFound();
+        var nudge = await db.Set<Nudge>().AsNoTracking().FirstOrDefaultAsync(n => n.Id == id, ct);
         if (nudge is null) return TypedResults.NotFound();
-        if (!NudgeOutbox.Retry(nudge, clock.GetUtcNow().UtcDateTime))
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Only dead or failed nudges can be retried.",
+        if (!result.Succeeded)
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: result.Refusal == ManualRefusal.NoConsent ? "The contact has not consented to WhatsApp messages." : "Only dead or failed nudges can be retried.",
+                detail: result.Message,
                 extensions: new Dictionary<string, object?> { ["status"] = nudge.Status });
-        await db.SaveChangesAsync(ct);
-        outbox.NudgeWritten();
         return TypedResults.Ok(ToDto(nudge));
     }
 }

@@ -1,4 +1,4 @@
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 
 namespace HappiTrack.Web.Features.Nudges;
 
@@ -9,15 +9,6 @@ public sealed record GuardDecision(GuardVerdict Verdict, DateTime? Until, string
     public static readonly GuardDecision Send = new(GuardVerdict.Send, null, null);
     public static GuardDecision DeferUntil(DateTime until, string reason) => new(GuardVerdict.Defer, until, reason);
     public static GuardDecision Suppress(string reason) => new(GuardVerdict.Suppress, null, reason);
-}
-
-public static class GuardReasons
-{
-    public const string NoOptIn = "no_opt_in";
-    public const string OptedOut = "opted_out";
-    public const string Capped = "cap";
-    public const string QuietHours = "quiet_hours";
-    public const string Expired = "expired_before_send";
 }
 
 /// <summary>What the guards need to know about a contact and its recent messages.</summary>

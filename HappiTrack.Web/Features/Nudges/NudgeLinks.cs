@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -28,7 +28,7 @@ public static class NudgeLinks
     }
 
     private static async Task<Results<RedirectHttpResult, NotFound>> FollowAsync(
-        string code, HttpContext http, AppDbContext db, TimeProvider clock, IBrainTrigger brain, CancellationToken ct)
+        string code, HttpContext http, AppDbContext db, VisitorLinker linker, TimeProvider clock, IBrainTrigger brain, CancellationToken ct)
     {
         if (code.Length != 22 || !Base64Url.IsValid(code)) return TypedResults.NotFound();
         var nudge = await db.Set<Nudge>().Include(n => n.Token).FirstOrDefaultAsync(n => n.Code == code, ct);
@@ -36,8 +36,8 @@ public static class NudgeLinks
 
         var now = clock.GetUtcNow().UtcDateTime;
         var visitorId = http.GetOrIssueVisitorId();
-        await LinkVisitorAsync(db, visitorId, nudge.ContactId, now, ct);
-        nudge.ClickedAt ??= now;
+        await linker.LinkAsync(visitorId, nudge.ContactId, now, ct);
+        nudge.RecordClick(now);
         if (nudge.Kind == NudgeKinds.CartRescue && nudge.CartSnapshot is not null)
             await RestoreCartAsync(db, visitorId, nudge.CartSnapshot, now, ct);
         await db.SaveChangesAsync(ct);
@@ -64,25 +64,6 @@ public static class NudgeLinks
             if (slug is not null) return TypedResults.Redirect($"/product/{Uri.EscapeDataString(slug)}");
         }
         return TypedResults.Redirect(liveToken is null ? "/checkout" : $"/checkout?token={Uri.EscapeDataString(liveToken)}");
-    }
-
-    /// <summary>Ties this browser to the contact and back-fills its anonymous events, as a tracked link does.</summary>
-    private static async Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct)
-    {
-        var visitor = await db.Visitors.FirstOrDefaultAsync(v => v.Id == visitorId, ct);
-        if (visitor is null)
-        {
-            visitor = new Visitor { Id = visitorId, FirstSeenAt = now, LastSeenAt = now };
-            db.Visitors.Add(visitor);
-        }
-        visitor.LastSeenAt = now;
-        if (visitor.ContactId != contactId)
-        {
-            visitor.ContactId = contactId;
-            visitor.LinkedAt = now;
-        }
-        await db.Events.Where(e => e.VisitorId == visitorId && e.ContactId == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.ContactId, contactId), ct);
     }
 
     /// <summary>Restores each saved line, keeping a larger quantity the shopper already has.</summary>

@@ -1,8 +1,9 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Crm;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Contacts;
+using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Nudges;
@@ -56,7 +57,7 @@ public sealed class NudgeOutbox(ShopContext shop)
         var sent = await db.Set<Nudge>().AsNoTracking()
             .Where(n => contactIds.Contains(n.ContactId) && n.SentAt != null && n.SentAt > since)
             .Select(n => new { n.ContactId, When = n.SentAt!.Value }).ToListAsync(ct);
-        string[] pendingStatuses = [NudgeStatuses.Queued, NudgeStatuses.Deferred, NudgeStatuses.Failed, NudgeStatuses.Sending];
+        var pendingStatuses = NudgeStatuses.PendingOrSending;
         var pending = await db.Set<Nudge>().AsNoTracking()
             .Where(n => contactIds.Contains(n.ContactId) && pendingStatuses.Contains(n.Status))
             .Select(n => new { n.ContactId, When = n.SendAfter }).ToListAsync(ct);
@@ -89,15 +90,8 @@ public sealed class NudgeOutbox(ShopContext shop)
             TokenValue = content.TokenValue,
             CreatedAt = now,
             ExpiresAt = request.ExpiresAt,
-            Status = decision.Verdict switch
-            {
-                GuardVerdict.Send => NudgeStatuses.Queued,
-                GuardVerdict.Defer => NudgeStatuses.Deferred,
-                _ => NudgeStatuses.Suppressed,
-            },
-            SendAfter = decision.Until ?? now,
-            Reason = decision.Reason,
         };
+        nudge.Admit(decision, now);
         request.Configure?.Invoke(nudge);
         db.Add(nudge);
         return nudge;
@@ -115,7 +109,7 @@ public sealed class NudgeOutbox(ShopContext shop)
         var sent = await db.Set<Nudge>().AsNoTracking()
             .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && n.SentAt != null && n.SentAt > since)
             .Select(n => n.SentAt!.Value).ToListAsync(ct);
-        var pendingStatuses = includePending ? new[] { NudgeStatuses.Queued, NudgeStatuses.Deferred, NudgeStatuses.Failed, NudgeStatuses.Sending } : [NudgeStatuses.Sending];
+        var pendingStatuses = includePending ? NudgeStatuses.PendingOrSending : [NudgeStatuses.Sending];
         var pending = await db.Set<Nudge>().AsNoTracking()
             .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && pendingStatuses.Contains(n.Status))
             .Select(n => n.SendAfter).ToListAsync(ct);
@@ -131,20 +125,8 @@ public sealed class NudgeOutbox(ShopContext shop)
     /// </summary>
     public static Task<int> CancelCartRescuesAsync(AppDbContext db, int cartId, CancellationToken ct = default) =>
         db.Set<Nudge>()
-            .Where(n => n.CartId == cartId && n.Kind == NudgeKinds.CartRescue && NudgeStatuses.Pending.Contains(n.Status))
-            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Cancelled).SetProperty(n => n.Reason, "checked_out"), ct);
-
-    /// <summary>Puts a dead or failed nudge back in the queue with a fresh attempt budget; false for any other state.</summary>
-    public static bool Retry(Nudge nudge, DateTime now)
-    {
-        if (nudge.Status is not (NudgeStatuses.Dead or NudgeStatuses.Failed)) return false;
-        nudge.Status = NudgeStatuses.Queued;
-        nudge.Attempts = 0;
-        nudge.SendAfter = now;
-        nudge.LeaseUntil = null;
-        nudge.Reason = "admin_retry";
-        return true;
-    }
+            .Where(n => n.CartId == cartId && n.Kind == NudgeKinds.CartRescue)
+            .CancelWaitingAsync(NudgeReasons.CheckedOut, ct);
 
     public static string NewCode() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Shared;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -13,6 +14,8 @@ public static class NudgesServiceCollectionExtensions
         services.AddScoped<OutboxProcessor>();
         services.AddScoped<WhatsAppWebhook>();
         services.AddScoped<NudgeAttribution>();
+        services.AddScoped<OutboxAdmin>();
+        services.AddScoped<TokensExpireJob>();
         services.AddOptions<AttributionOptions>().Bind(configuration.GetSection(AttributionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AttributionOptions>, AttributionOptionsValidator>();
         services.AddOptions<WhatsAppOptions>().Bind(configuration.GetSection(WhatsAppOptions.Section));

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -42,7 +43,7 @@ public sealed class OutboxProcessor(
         var sent = 0;
         var now = clock.GetUtcNow().UtcDateTime;
         var due = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => ((n.Status == NudgeStatuses.Queued || n.Status == NudgeStatuses.Deferred || n.Status == NudgeStatuses.Failed) && n.SendAfter <= now)
+            .Where(n => (NudgeStatuses.Pending.Contains(n.Status) && n.SendAfter <= now)
                 || (n.Status == NudgeStatuses.Sending && n.LeaseUntil < now))
             .OrderBy(n => n.SendAfter).ThenBy(n => n.Id)
             .Select(n => new { n.Id, n.Status, n.LeaseUntil })
@@ -61,13 +62,7 @@ public sealed class OutboxProcessor(
     private async Task<bool> ClaimAsync(int id, string status, DateTime? lease, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var affected = await db.Set<Nudge>()
-            .Where(n => n.Id == id && n.Status == status && n.LeaseUntil == lease)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(n => n.Status, NudgeStatuses.Sending)
-                .SetProperty(n => n.LeaseUntil, now + options.Value.Lease)
-                .SetProperty(n => n.Attempts, n => n.Attempts + 1), ct);
-        return affected == 1;
+        return await db.Set<Nudge>().ClaimAsync(id, status, lease, now + options.Value.Lease, ct);
     }
 
     private async Task<bool> ProcessClaimedAsync(int id, bool abandoned, CancellationToken ct)
@@ -80,9 +75,7 @@ public sealed class OutboxProcessor(
         if (abandoned && !dispatcher.ResendIsSafe)
         {
             // The channel may have delivered it before the crash; a second message is worse than a late admin retry.
-            nudge.Status = NudgeStatuses.Dead;
-            nudge.LeaseUntil = null;
-            nudge.LastError = "Outcome unknown: the sender stopped during the send. Check the channel before retrying.";
+            nudge.DeadLetter("Outcome unknown: the sender stopped during the send. Check the channel before retrying.");
             logger.LogWarning("Nudge {NudgeId} dead-lettered: its send was interrupted and the channel cannot de-duplicate a resend", nudge.Id);
             await db.SaveChangesAsync(ct);
             return false;
@@ -90,7 +83,7 @@ public sealed class OutboxProcessor(
 
         if (nudge.Kind == NudgeKinds.CartRescue && await CartCheckedOutAsync(nudge, ct))
         {
-            Release(nudge, NudgeStatuses.Cancelled, "checked_out");
+            nudge.Cancel(NudgeReasons.CheckedOut);
             await db.SaveChangesAsync(ct);
             return false;
         }
@@ -99,15 +92,14 @@ public sealed class OutboxProcessor(
         var decision = NudgeGuards.Decide(new GuardInput(nudge.Contact.OptedIn, nudge.Contact.OptedOut, recent, nudge.ExpiresAt), now, settings.Guards, shop.TimeZone);
         if (decision.Verdict == GuardVerdict.Suppress)
         {
-            Release(nudge, NudgeStatuses.Suppressed, decision.Reason);
+            nudge.Suppress(decision.Reason);
             logger.LogInformation("Nudge {NudgeId} suppressed at dispatch: {Reason}", nudge.Id, decision.Reason);
             await db.SaveChangesAsync(ct);
             return false;
         }
         if (decision.Verdict == GuardVerdict.Defer)
         {
-            Release(nudge, NudgeStatuses.Deferred, decision.Reason);
-            nudge.SendAfter = decision.Until!.Value;
+            nudge.Defer(decision.Until!.Value, decision.Reason);
             logger.LogInformation("Nudge {NudgeId} deferred to {SendAfter:o}: {Reason}", nudge.Id, nudge.SendAfter, decision.Reason);
             await db.SaveChangesAsync(ct);
             return false;
@@ -124,34 +116,27 @@ public sealed class OutboxProcessor(
         }
 
         now = clock.GetUtcNow().UtcDateTime;
-        nudge.LeaseUntil = null;
         if (result.Succeeded)
         {
-            nudge.Status = NudgeStatuses.Sent;
-            nudge.SentAt = now;
-            nudge.LastError = null;
-            nudge.ProviderMessageId = result.ProviderMessageId ?? nudge.ProviderMessageId;
+            nudge.MarkSent(now, result.ProviderMessageId);
             // An offer is valid for its period from when the contact receives it, not from when a guard held it back.
             if (nudge.Token is { RedeemedAt: null } token && now > nudge.CreatedAt) token.ExpiresAt += now - nudge.CreatedAt;
         }
         else if (result.DeferFor is { } wait)
         {
-            Release(nudge, NudgeStatuses.Deferred, result.Error);
-            nudge.SendAfter = now + wait;
+            nudge.Defer(now + wait, result.Error);
             logger.LogInformation("Nudge {NudgeId} deferred by the channel to {SendAfter:o}: {Reason}", nudge.Id, nudge.SendAfter, result.Error);
         }
         else
         {
-            nudge.LastError = Truncate(result.Error, 1000);
             if (result.Permanent || nudge.Attempts >= settings.Dispatch.MaxAttempts)
             {
-                nudge.Status = NudgeStatuses.Dead;
+                nudge.DeadLetter(result.Error);
                 logger.LogWarning("Nudge {NudgeId} is dead after {Attempts} attempts: {Error}", nudge.Id, nudge.Attempts, nudge.LastError);
             }
             else
             {
-                nudge.Status = NudgeStatuses.Failed;
-                nudge.SendAfter = now + Backoff(nudge.Attempts, settings.Dispatch);
+                nudge.Fail(result.Error, now + Backoff(nudge.Attempts, settings.Dispatch));
             }
         }
         await db.SaveChangesAsync(ct);
@@ -187,19 +172,8 @@ public sealed class OutboxProcessor(
     public static TimeSpan Backoff(int attempts, DispatchSettings settings) =>
         TimeSpan.FromSeconds(Math.Min(86_400, settings.BaseBackoffSeconds * Math.Pow(2, Math.Max(0, attempts - 1))));
 
-    /// <summary>A guard decision is not a delivery attempt, so the claim's attempt is given back.</summary>
-    private static void Release(Nudge nudge, string status, string? reason)
-    {
-        nudge.Status = status;
-        nudge.Reason = reason;
-        nudge.LeaseUntil = null;
-        nudge.Attempts = Math.Max(0, nudge.Attempts - 1);
-    }
-
     /// <summary>Stop-on-purchase, re-checked here in case the checkout's own cancel did not run.</summary>
     private Task<bool> CartCheckedOutAsync(Nudge nudge, CancellationToken ct) =>
         db.Set<Order>().AnyAsync(o => o.PlacedAt >= nudge.CreatedAt
             && (o.VisitorId == nudge.CartVisitorId || o.ContactId == nudge.ContactId), ct);
-
-    private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
 }

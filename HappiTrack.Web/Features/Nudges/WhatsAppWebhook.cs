@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -206,17 +206,7 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
             ApplyFailure(nudge, status, at);
             return;
         }
-        if (nudge.Status != NudgeStatuses.Sent && nudge.Status is NudgeStatuses.Sending or NudgeStatuses.Failed or NudgeStatuses.Dead)
-        {
-            // WhatsApp has the message, whatever our side recorded: never send it again.
-            nudge.Status = NudgeStatuses.Sent;
-            nudge.SentAt ??= at;
-            nudge.LeaseUntil = null;
-            nudge.LastError = null;
-        }
-        if (kind == DeliveryStatuses.Delivered) nudge.DeliveredAt = Earliest(nudge.DeliveredAt, at);
-        if (kind == DeliveryStatuses.Read) nudge.ReadAt = Earliest(nudge.ReadAt, at);
-        if (DeliveryStatuses.Rank(kind) > DeliveryStatuses.Rank(nudge.DeliveryStatus)) nudge.DeliveryStatus = kind;
+        nudge.RecordDelivery(kind, at);
     }
 
     private void ApplyFailure(Nudge nudge, JsonObject status, DateTime at)
@@ -229,23 +219,14 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
         var error = Items(status["errors"]).FirstOrDefault();
         var code = Int(error?["code"]);
         var description = $"WhatsApp failed{(code is null ? "" : $" {code}")}: {Text(error?["title"]) ?? Text(error?["message"]) ?? "no detail"}";
-        if (description.Length > 1000) description = description[..1000];
         if (code == WhatsAppCloudDispatcher.MarketingLimitCode && nudge.FailedAt is null && nudge.DeliveryStatus is null or DeliveryStatuses.Sent)
         {
-            nudge.Status = NudgeStatuses.Deferred;
-            nudge.Reason = "marketing_limit";
-            nudge.SendAfter = at + WhatsAppCloudDispatcher.MarketingLimitDeferral;
-            nudge.SentAt = null;
-            nudge.ProviderMessageId = null;
-            nudge.DeliveryStatus = null;
-            nudge.Attempts = Math.Max(0, nudge.Attempts - 1);
+            nudge.DeferByChannel(at + WhatsAppCloudDispatcher.MarketingLimitDeferral, NudgeReasons.MarketingLimit);
             logger.LogInformation("Nudge {NudgeId} hit the per-user marketing limit; deferred to {SendAfter:o}", nudge.Id, nudge.SendAfter);
             return;
         }
-        nudge.FailedAt = Earliest(nudge.FailedAt, at);
-        nudge.DeliveryStatus = DeliveryStatuses.Failed;
-        nudge.LastError = description;
-        logger.LogWarning("Nudge {NudgeId}: {Error}", nudge.Id, description);
+        nudge.RecordDeliveryFailure(description, at);
+        logger.LogWarning("Nudge {NudgeId}: {Error}", nudge.Id, nudge.LastError);
     }
 
     /// <summary>
@@ -303,20 +284,13 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
         if (lastConsentChange is { } changed && at < changed) return; // an older message than the current consent state
         if (StopWords.Contains(keyword))
         {
-            contact.OptedOut = true;
-            contact.OptedOutAt = at;
-            var cancelled = await db.Set<Nudge>()
-                .Where(n => n.ContactId == contact.Id && NudgeStatuses.Pending.Contains(n.Status))
-                .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Cancelled).SetProperty(n => n.Reason, GuardReasons.OptedOut), ct);
+            contact.OptOut(ConsentSources.WhatsApp, at);
+            var cancelled = await db.Set<Nudge>().Where(n => n.ContactId == contact.Id).CancelWaitingAsync(GuardReasons.OptedOut, ct);
             logger.LogInformation("Contact {ContactId} opted out by WhatsApp message; {Cancelled} waiting nudges cancelled", contact.Id, cancelled);
         }
         else if (StartWords.Contains(keyword))
         {
-            contact.OptedOut = false;
-            contact.OptedOutAt = null;
-            contact.OptedIn = true;
-            contact.OptedInAt = at;
-            contact.OptInSource = "whatsapp";
+            contact.OptIn(ConsentSources.WhatsApp, at);
             logger.LogInformation("Contact {ContactId} opted in by WhatsApp message", contact.Id);
         }
     }
@@ -351,6 +325,5 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
         return now;
     }
 
-    private static DateTime Earliest(DateTime? current, DateTime at) => current is { } c && c <= at ? c : at;
     private static DateTime? Latest(DateTime? a, DateTime? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }

@@ -1,5 +1,6 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Settings;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Rules;

@@ -1,8 +1,10 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Catalog;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;

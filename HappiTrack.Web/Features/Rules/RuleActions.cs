@@ -3,15 +3,14 @@ using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Tokens;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Rules;
 
-/// <summary>One line of a rescued cart, as saved in the nudge and restored by <c>/r/{code}</c>.</summary>
-public sealed record CartSnapshotLine(int ProductId, int Quantity);
 
 /// <summary>
 /// What each rule writes when it fires: token and nudge (and the VIP flag) added to the caller's

@@ -1,3 +1,5 @@
+using HappiTrack.Web.Features.Settings;
+
 namespace HappiTrack.Web.Features.Rules;
 
 /// <summary>The trigger conditions of the three rules of SPEC §5, as pure functions.</summary>

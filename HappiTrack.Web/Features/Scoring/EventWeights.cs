@@ -1,4 +1,4 @@
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Tracking;
 
 namespace HappiTrack.Web.Features.Scoring;

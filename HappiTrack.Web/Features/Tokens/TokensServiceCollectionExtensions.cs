@@ -6,7 +6,6 @@ public static class TokensServiceCollectionExtensions
     {
         services.AddSingleton<ITokenRedemptionStore, EfTokenRedemptionStore>();
         services.AddScoped<TokenService>();
-        services.AddScoped<TokensExpireJob>();
         return services;
     }
 }

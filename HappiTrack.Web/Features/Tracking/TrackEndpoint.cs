@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Shared;
 
 namespace HappiTrack.Web.Features.Tracking;
 

@@ -1,7 +1,6 @@
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Crm;
-using HappiTrack.Web.Features.Rules;
-using HappiTrack.Web.Features.Tracking.Ingestion;
+using HappiTrack.Web.Features.Contacts;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.EntityFrameworkCore;
 
@@ -33,7 +32,7 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
         var request = http.Request;
         var services = http.RequestServices;
         var db = services.GetRequiredService<AppDbContext>();
-        var store = services.GetRequiredService<IEventStore>();
+        var linker = services.GetRequiredService<VisitorLinker>();
         var clock = services.GetRequiredService<TimeProvider>();
         var brain = services.GetRequiredService<IBrainTrigger>();
         var logger = services.GetRequiredService<ILogger<TrackedLinkMiddleware>>();
@@ -46,27 +45,13 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
             if (contactId is { } id)
             {
                 var visitorId = http.GetOrIssueVisitorId();
-                await LinkAsync(db, store, visitorId, id, clock.GetUtcNow().UtcDateTime, http.RequestAborted);
+                await linker.LinkAsync(visitorId, id, clock.GetUtcNow().UtcDateTime, http.RequestAborted);
                 brain.Poke(); // the visitor's anonymous interest now moves to the contact
                 logger.LogInformation("Linked a visitor to contact {ContactId} through a tracked link", id);
             }
         }
 
         http.Response.Redirect(WithoutToken(request));
-    }
-
-    /// <summary>One transaction, so the visitor is never linked with only part of its history merged.</summary>
-    internal static async Task LinkAsync(AppDbContext db, IEventStore store, string visitorId, int contactId, DateTime now, CancellationToken ct)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await store.LinkVisitorAsync(db, visitorId, contactId, now, ct);
-        await db.Events.Where(e => e.VisitorId == visitorId && e.ContactId == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.ContactId, contactId), ct);
-        await db.Orders.Where(o => o.VisitorId == visitorId && o.ContactId == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(o => o.ContactId, contactId), ct);
-        await db.Contacts.Where(c => c.Id == contactId)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now), ct);
-        await transaction.CommitAsync(ct);
     }
 
     /// <summary>A local URL (path and the other query parameters) that cannot be turned into an open redirect.</summary>

@@ -10,6 +10,7 @@ public static class TrackingServiceCollectionExtensions
     {
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.Section);
         services.AddSingleton<ProductSlugLookup>();
+        services.AddScoped<VisitorLinker>();
         services.AddSingleton<IEventStore>(sp =>
             sp.GetRequiredService<DatabaseOptions>().IsPostgres ? new PostgresEventStore() : new SqliteEventStore());
         services.AddSingleton<BatchedEventWriter>();
@@ -23,11 +24,12 @@ public static class TrackingServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Tracked links on every store URL, the rate limiter, and <c>POST /api/track</c>. Call after routing.</summary>
+    /// <summary>Links the browser to a contact on any store URL carrying <c>?ht=</c>. Call after routing, before the endpoints.</summary>
+    public static IApplicationBuilder UseTrackedLinks(this IApplicationBuilder app) => app.UseMiddleware<TrackedLinkMiddleware>();
+
+    /// <summary><c>POST /api/track</c>, behind the rate limiter's tracking policy (the pipeline calls <c>UseRateLimiter</c>).</summary>
     public static WebApplication MapTracking(this WebApplication app)
     {
-        app.UseMiddleware<TrackedLinkMiddleware>();
-        app.UseRateLimiter();
         app.MapPost(TrackEndpoint.Route, TrackEndpoint.HandleAsync)
             .WithMetadata(TrackingRateLimits.Marker.Instance)
             .DisableAntiforgery()

@@ -1,4 +1,4 @@
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 

@@ -1,4 +1,5 @@
 using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Checkout;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;

@@ -1,11 +1,12 @@
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Contacts;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace HappiTrack.Web.Areas.Admin.Pages.Links;
 
 /// <summary>Phone + name + opt-in → the contact's tracked link, through the same service as <c>POST /api/contacts/init</c>.</summary>
-public sealed class IndexModel(ContactService contacts, IConfiguration configuration) : PageModel
+public sealed class IndexModel(ContactService contacts, ShopContext shop) : PageModel
 {
     [BindProperty] public string? Phone { get; set; }
     [BindProperty] public string? Name { get; set; }
@@ -30,10 +31,10 @@ public sealed class IndexModel(ContactService contacts, IConfiguration configura
             return Page();
         }
 
-        var result = await contacts.InitAsync(phone, name, OptIn, "admin", ct);
+        var result = await contacts.InitAsync(phone, name, OptIn, ConsentSources.Admin, ct);
         ContactId = result.Contact.Id;
         Created = result.Created;
-        TrackedUrl = ContactsApi.TrackedUrl(Request, configuration, result.Contact.LinkToken);
+        TrackedUrl = shop.TrackedLink(result.Contact.LinkToken);
         Phone = result.Contact.Phone;
         return Page();
     }

@@ -38,6 +38,6 @@ public sealed class IndexModel(OutboxAdmin outbox) : PageModel
         (Rows, Total) = await outbox.ListAsync(Status, Kind, null, PageNumber, PageSize, ct);
     }
 
-    public static bool CanRetry(string status) => OutboxAdmin.Retryable.Contains(status);
-    public static bool CanCancel(string status) => OutboxAdmin.Cancellable.Contains(status);
+    public static bool CanRetry(string status) => NudgeStatuses.Retryable.Contains(status);
+    public static bool CanCancel(string status) => NudgeStatuses.Cancellable.Contains(status);
 }

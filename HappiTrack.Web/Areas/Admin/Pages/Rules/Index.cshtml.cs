@@ -1,5 +1,6 @@
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 

@@ -1,15 +1,18 @@
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappiTrack.Web.Features.Crm;
+namespace HappiTrack.Web.Features.Nudges;
 
 public sealed record OutboxRow(int Id, int ContactId, string Phone, string? Name, string Kind, string Status, string Message,
     DateTime CreatedAt, DateTime SendAfter, DateTime? SentAt, int Attempts, string? LastError, string? Reason, int? CampaignId);
 
+/// <summary>Why a manual action did not happen, so the API can answer 404 or 409 and the page can explain.</summary>
+public enum ManualRefusal { None, NotFound, WrongState, NoConsent, NotNow }
+
 /// <summary>What staff may do to a nudge by hand, each a conditional update so two admins never clash.</summary>
-public sealed record ManualResult(bool Succeeded, string Message, string? WaMeLink = null);
+public sealed record ManualResult(bool Succeeded, string Message, string? WaMeLink = null, ManualRefusal Refusal = ManualRefusal.None);
 
 /// <summary>
 /// Staff actions on the outbox: retry (failed/dead → queued), cancel (anything not sent yet), and
@@ -19,9 +22,7 @@ public sealed record ManualResult(bool Succeeded, string Message, string? WaMeLi
 /// </summary>
 public sealed class OutboxAdmin(AppDbContext db, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger, TimeProvider clock)
 {
-    public static readonly string[] Retryable = [NudgeStatuses.Failed, NudgeStatuses.Dead];
-    public static readonly string[] Cancellable = [NudgeStatuses.Queued, NudgeStatuses.Deferred, NudgeStatuses.Failed, NudgeStatuses.Dead];
-    public const string ManualReason = "sent_by_admin_wa_me";
+    public const string ManualReason = NudgeReasons.SentByAdminWaMe;
 
     public async Task<(IReadOnlyList<OutboxRow> Rows, int Total)> ListAsync(string? status, string? kind, int? contactId, int page, int pageSize, CancellationToken ct)
     {
@@ -37,25 +38,23 @@ public sealed class OutboxAdmin(AppDbContext db, RuleSettingsService settingsSer
         return (rows, total);
     }
 
+    /// <summary>The one retry path, behind both the outbox page and <c>POST /api/nudges/{id}/retry</c>.</summary>
     public async Task<ManualResult> RetryAsync(int nudgeId, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var refusal = await ConsentRefusalAsync(nudgeId, ct);
         if (refusal is not null) return refusal;
-        var updated = await db.Set<Nudge>().Where(n => n.Id == nudgeId && Retryable.Contains(n.Status))
-            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Queued).SetProperty(n => n.SendAfter, now)
-                .SetProperty(n => n.Attempts, 0).SetProperty(n => n.Reason, "retried_by_admin"), ct);
-        if (updated == 0) return new ManualResult(false, $"Nudge #{nudgeId} is not failed or dead-lettered, so there is nothing to retry.");
+        var updated = await db.Set<Nudge>().Where(n => n.Id == nudgeId).RetryAsync(now, ct);
+        if (updated == 0) return new ManualResult(false, $"Nudge #{nudgeId} is not failed or dead-lettered, so there is nothing to retry.", Refusal: ManualRefusal.WrongState);
         outboxTrigger.NudgeWritten();
         return new ManualResult(true, $"Nudge #{nudgeId} is queued again; the outbox sends it shortly if the guards allow.");
     }
 
     public async Task<ManualResult> CancelAsync(int nudgeId, CancellationToken ct)
     {
-        var updated = await db.Set<Nudge>().Where(n => n.Id == nudgeId && Cancellable.Contains(n.Status))
-            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Cancelled).SetProperty(n => n.Reason, "cancelled_by_admin"), ct);
+        var updated = await db.Set<Nudge>().Where(n => n.Id == nudgeId).CancelByAdminAsync(ct);
         return updated == 0
-            ? new ManualResult(false, $"Nudge #{nudgeId} was already sent, cancelled or suppressed.")
+            ? new ManualResult(false, $"Nudge #{nudgeId} was already sent, cancelled or suppressed.", Refusal: ManualRefusal.WrongState)
             : new ManualResult(true, $"Nudge #{nudgeId} is cancelled and will not be sent.");
     }
 
@@ -65,9 +64,8 @@ public sealed class OutboxAdmin(AppDbContext db, RuleSettingsService settingsSer
         var refusal = await ConsentRefusalAsync(nudgeId, ct);
         if (refusal is not null) return refusal;
         var now = clock.GetUtcNow().UtcDateTime;
-        var updated = await db.Set<Nudge>().Where(n => n.Id == nudgeId && NudgeStatuses.Pending.Contains(n.Status))
-            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Queued).SetProperty(n => n.SendAfter, now), ct);
-        if (updated == 0) return new ManualResult(false, $"Nudge #{nudgeId} is no longer waiting to be sent.");
+        var updated = await db.Set<Nudge>().Where(n => n.Id == nudgeId).QueueNowAsync(now, ct);
+        if (updated == 0) return new ManualResult(false, $"Nudge #{nudgeId} is no longer waiting to be sent.", Refusal: ManualRefusal.WrongState);
         outboxTrigger.NudgeWritten();
         return new ManualResult(true, $"Nudge #{nudgeId} is queued for the dispatcher; the cap and quiet hours still apply when it goes out.");
     }
@@ -79,29 +77,27 @@ public sealed class OutboxAdmin(AppDbContext db, RuleSettingsService settingsSer
     public async Task<ManualResult> SendViaWaMeAsync(int nudgeId, CancellationToken ct)
     {
         var nudge = await db.Set<Nudge>().AsNoTracking().Include(n => n.Contact).FirstOrDefaultAsync(n => n.Id == nudgeId, ct);
-        if (nudge is null) return new ManualResult(false, $"There is no nudge #{nudgeId}.");
-        if (!NudgeStatuses.Pending.Contains(nudge.Status)) return new ManualResult(false, $"Nudge #{nudgeId} is {nudge.Status}, not waiting to be sent.");
+        if (nudge is null) return new ManualResult(false, $"There is no nudge #{nudgeId}.", Refusal: ManualRefusal.NotFound);
+        if (!NudgeStatuses.Pending.Contains(nudge.Status)) return new ManualResult(false, $"Nudge #{nudgeId} is {nudge.Status}, not waiting to be sent.", Refusal: ManualRefusal.WrongState);
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var recent = await NudgeOutbox.RecentSendsAsync(db, nudge.ContactId, nudge.Id, includePending: false, now, settings.Guards, ct);
         var decision = NudgeGuards.Decide(new GuardInput(nudge.Contact.OptedIn, nudge.Contact.OptedOut, recent, nudge.ExpiresAt), now, settings.Guards, shop.TimeZone);
-        if (decision.Verdict == GuardVerdict.Suppress) return new ManualResult(false, Explain(decision.Reason));
+        if (decision.Verdict == GuardVerdict.Suppress) return new ManualResult(false, Explain(decision.Reason), Refusal: ManualRefusal.NotNow);
         if (decision.Verdict == GuardVerdict.Defer)
-            return new ManualResult(false, $"Not now: {Explain(decision.Reason)} It may go out from {decision.Until:yyyy-MM-dd HH:mm} UTC.");
+            return new ManualResult(false, $"Not now: {Explain(decision.Reason)} It may go out from {decision.Until:yyyy-MM-dd HH:mm} UTC.", Refusal: ManualRefusal.NotNow);
 
-        var claimed = await db.Set<Nudge>().Where(n => n.Id == nudgeId && n.Status == nudge.Status)
-            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Sent).SetProperty(n => n.SentAt, now)
-                .SetProperty(n => n.Reason, ManualReason).SetProperty(n => n.LastError, (string?)null), ct);
-        if (claimed == 0) return new ManualResult(false, $"Nudge #{nudgeId} was just sent or changed by someone else.");
+        var claimed = await db.Set<Nudge>().Where(n => n.Id == nudgeId).MarkSentByAdminAsync(nudge.Status, now, ct);
+        if (claimed == 0) return new ManualResult(false, $"Nudge #{nudgeId} was just sent or changed by someone else.", Refusal: ManualRefusal.WrongState);
         return new ManualResult(true, $"Nudge #{nudgeId} is marked sent. Open WhatsApp to deliver it.", LogNudgeDispatcher.WaMeLink(nudge.Contact.Phone, nudge.Message));
     }
 
     private async Task<ManualResult?> ConsentRefusalAsync(int nudgeId, CancellationToken ct)
     {
         var contact = await db.Set<Nudge>().AsNoTracking().Where(n => n.Id == nudgeId).Select(n => new { n.Contact.OptedIn, n.Contact.OptedOut }).FirstOrDefaultAsync(ct);
-        if (contact is null) return new ManualResult(false, $"There is no nudge #{nudgeId}.");
-        if (contact.OptedOut) return new ManualResult(false, Explain(GuardReasons.OptedOut));
-        if (!contact.OptedIn) return new ManualResult(false, Explain(GuardReasons.NoOptIn));
+        if (contact is null) return new ManualResult(false, $"There is no nudge #{nudgeId}.", Refusal: ManualRefusal.NotFound);
+        if (contact.OptedOut) return new ManualResult(false, Explain(GuardReasons.OptedOut), Refusal: ManualRefusal.NoConsent);
+        if (!contact.OptedIn) return new ManualResult(false, Explain(GuardReasons.NoOptIn), Refusal: ManualRefusal.NoConsent);
         return null;
     }
 

@@ -1,15 +1,17 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using HappiTrack.Web.Data;
-using HappiTrack.Web.Features.Crm;
+using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Features.Tracking.Ingestion;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappiTrack.Web.Features.Cart;
+namespace HappiTrack.Web.Features.Checkout;
 
 /// <summary>What the shopper typed at checkout. Nothing here carries a price or a product: those come from the server's cart.</summary>
 public sealed record CheckoutRequest(string? Name, string? Phone, bool WhatsAppOptIn, string? DiscountToken);
@@ -169,16 +171,9 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
     private async Task CreateOptedInContactIfNewAsync(string phone, string name, DateTime now, CancellationToken ct)
     {
         if (await db.Contacts.AnyAsync(c => c.Phone == phone, ct)) return;
-        db.Contacts.Add(new Contact
-        {
-            Phone = phone,
-            Name = name,
-            LinkToken = LinkToken.New(),
-            CreatedAt = now,
-            OptedIn = true,
-            OptedInAt = now,
-            OptInSource = "checkout",
-        });
+        var contact = new Contact { Phone = phone, Name = name, LinkToken = LinkToken.New(), CreatedAt = now };
+        contact.OptIn(ConsentSources.Checkout, now);
+        db.Contacts.Add(contact);
     }
 
     private static string NewPublicId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Mvc.ModelBinding.Validation;
 using HappiTrack.Web.Features.Tracking;
+using Microsoft.AspNetCore.Mvc.ModelBinding.Validation;
 
-namespace HappiTrack.Web.Features.Rules;
+namespace HappiTrack.Web.Features.Settings;
 
 /// <summary>
 /// Every tunable of scoring, rules and guards. Stored as one JSON document in the database (seeded

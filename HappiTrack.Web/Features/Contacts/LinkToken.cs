@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 
-namespace HappiTrack.Web.Features.Crm;
+namespace HappiTrack.Web.Features.Contacts;
 
 /// <summary>The secret in a contact's tracked link: 128 random bits, base64url (22 characters).</summary>
 public static class LinkToken

@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
-namespace HappiTrack.Web.Features.Nudges;
+namespace HappiTrack.Web.Features.Shared;
 
 /// <summary>
-/// The shop's time zone (for quiet hours) and the public base URL of links in messages. Links are
+/// The shop's time zone (for quiet hours) and the one public base URL of every link we hand out
+/// (nudge links, contacts' tracked links). Links are
 /// built from <c>Shop:PublicBaseUrl</c>, else from the server's own listening address, never from a
 /// request's Host header, which a sender controls.
 /// </summary>
@@ -25,6 +26,9 @@ public sealed class ShopContext(IConfiguration configuration, IServer server)
     }
 
     public string NudgeLink(string code) => $"{BaseUrl}/r/{code}";
+
+    /// <summary>A contact's tracked link (SPEC §3), <c>/?ht=&lt;token&gt;</c>.</summary>
+    public string TrackedLink(string linkToken) => $"{BaseUrl}/?ht={linkToken}";
 
     public static TimeZoneInfo ResolveZone(string? id)
     {

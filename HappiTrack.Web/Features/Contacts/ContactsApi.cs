@@ -1,9 +1,10 @@
 using System.Text.Json;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Configuration;
 
-namespace HappiTrack.Web.Features.Crm;
+namespace HappiTrack.Web.Features.Contacts;
 
 public sealed record ContactInitResponse(int ContactId, string TrackedUrl);
 
@@ -15,7 +16,7 @@ internal static class ContactsApi
     private sealed record InitRequest(JsonElement? Phone, JsonElement? Name, JsonElement? OptIn);
 
     public static async Task<Results<Created<ContactInitResponse>, Ok<ContactInitResponse>, ValidationProblem>> InitAsync(
-        HttpRequest request, ContactService contacts, IConfiguration configuration, CancellationToken ct)
+        HttpRequest request, ContactService contacts, ShopContext shop, CancellationToken ct)
     {
         InitRequest? body;
         try
@@ -47,21 +48,11 @@ internal static class ContactsApi
             optIn = o.GetBoolean();
         }
 
-        var result = await contacts.InitAsync(phone, name, optIn, "api", ct);
-        var response = new ContactInitResponse(result.Contact.Id, TrackedUrl(request, configuration, result.Contact.LinkToken));
+        var result = await contacts.InitAsync(phone, name, optIn, ConsentSources.Api, ct);
+        var response = new ContactInitResponse(result.Contact.Id, shop.TrackedLink(result.Contact.LinkToken));
         return result.Created
             ? TypedResults.Created($"/api/contacts/{result.Contact.Id}", response)
             : TypedResults.Ok(response);
-    }
-
-    /// <summary><c>Shop:PublicBaseUrl</c> when configured (links leave the building in WhatsApp messages), else this request's origin.</summary>
-    public static string TrackedUrl(HttpRequest request, IConfiguration configuration, string linkToken)
-    {
-        var configured = configuration["Shop:PublicBaseUrl"];
-        var origin = string.IsNullOrWhiteSpace(configured)
-            ? $"{request.Scheme}://{request.Host}{request.PathBase}"
-            : configured.TrimEnd('/');
-        return $"{origin}/?ht={linkToken}";
     }
 
     /// <summary>Null for non-strings and for strings .NET cannot hold (lone surrogates).</summary>
@@ -82,26 +73,18 @@ internal static class ContactsApi
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: $"Invalid field '{field}'");
 }
 
-public static class CrmServiceCollectionExtensions
+public static class ContactsServiceCollectionExtensions
 {
-    public static IServiceCollection AddCrm(this IServiceCollection services)
+    public static IServiceCollection AddContacts(this IServiceCollection services)
     {
         services.AddScoped<ContactService>();
-        services.AddScoped<ContactList>();
-        services.AddScoped<ContactSummaryRefresher>();
-        services.AddScoped<CampaignService>();
-        services.AddScoped<OutboxAdmin>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapCrm(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapContacts(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api/contacts").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery();
-        api.MapPost("/init", ContactsApi.InitAsync);
-        api.MapGet("", CrmApi.ListContactsAsync);
-        var campaigns = endpoints.MapGroup("/api/campaign").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery();
-        campaigns.MapPost("/broadcast", CrmApi.BroadcastAsync);
-        campaigns.MapGet("/logs", CrmApi.LogsAsync);
+        endpoints.MapGroup("/api/contacts").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery()
+            .MapPost("/init", ContactsApi.InitAsync);
         return endpoints;
     }
 }

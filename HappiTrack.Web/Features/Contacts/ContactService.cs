@@ -1,7 +1,7 @@
 using HappiTrack.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappiTrack.Web.Features.Crm;
+namespace HappiTrack.Web.Features.Contacts;
 
 public sealed record ContactInitResult(Contact Contact, bool Created);
 
@@ -38,12 +38,7 @@ public sealed class ContactService(AppDbContext db, TimeProvider clock)
             contact.Name = name;
         }
 
-        if (optIn && !contact.OptedIn && !contact.OptedOut)
-        {
-            contact.OptedIn = true;
-            contact.OptedInAt = now;
-            contact.OptInSource = optInSource;
-        }
+        if (optIn) contact.OptIn(optInSource, now);
 
         try
         {

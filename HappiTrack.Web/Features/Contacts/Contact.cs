@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace HappiTrack.Web.Features.Crm;
+namespace HappiTrack.Web.Features.Contacts;
 
 /// <summary>A person the shop may message on WhatsApp, identified by an E.164 phone number.</summary>
 public sealed class Contact
@@ -29,7 +29,7 @@ public sealed class Contact
     // pages 100,000 contacts on these indexes instead of decaying every contact's scores per request.
     public double InterestScore { get; set; }
     public DateTime? InterestAsOf { get; set; }
-    /// <summary>See <see cref="ContactRanking"/>; null when the contact has no interest at all.</summary>
+    /// <summary>Written by the Crm summary refresher from the Scoring feature's <c>ContactRanking</c>; null when the contact has no interest at all.</summary>
     public double? InterestRank { get; set; }
     public int Purchases { get; set; }
     public int? MostDesiredProductId { get; set; }
@@ -39,6 +39,46 @@ public sealed class Contact
 
     /// <summary>Messaging is allowed only with a standing opt-in that was not withdrawn.</summary>
     public bool MayBeMessaged => OptedIn && !OptedOut;
+
+    /// <summary>
+    /// Records consent with its time and source. Staff, the API and checkout can only add consent
+    /// that was never given: only the contact's own word (<see cref="ConsentSources.WhatsApp"/>, a
+    /// START message) undoes their opt-out, and it always renews the consent's time.
+    /// </summary>
+    /// <returns>Whether the consent changed.</returns>
+    public bool OptIn(string source, DateTime at)
+    {
+        var byContact = source == ConsentSources.WhatsApp;
+        if (!byContact && (OptedIn || OptedOut)) return false;
+        OptedOut = false;
+        OptedOutAt = null;
+        OptedIn = true;
+        OptedInAt = at;
+        OptInSource = source;
+        return true;
+    }
+
+    /// <summary>
+    /// Withdraws consent; it stands until the contact opts in again themselves. Callers cancel the
+    /// contact's waiting nudges in the same unit of work. Only the opt-in's source has a column, so
+    /// <paramref name="source"/> is for the caller's log and for the next rule that needs it.
+    /// </summary>
+    public void OptOut(string source, DateTime at)
+    {
+        _ = source;
+        OptedOut = true;
+        OptedOutAt = at;
+    }
+}
+
+/// <summary>Where consent came from, as stored in <see cref="Contact.OptInSource"/>.</summary>
+public static class ConsentSources
+{
+    public const string Admin = "admin";
+    public const string Api = "api";
+    public const string Checkout = "checkout";
+    /// <summary>The contact's own message (START/STOP) on WhatsApp.</summary>
+    public const string WhatsApp = "whatsapp";
 }
 
 internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
@@ -59,25 +99,4 @@ internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
         b.HasIndex(c => c.Name);
         b.HasIndex(c => c.VipStatus);
     }
-}
-
-/// <summary>
-/// A contact's General Interest Score as of <see cref="Contact.InterestAsOf"/>. Every score decays with the same
-/// half-life, so ordering by <see cref="Contact.InterestRank"/> = log2(score) + (asOf − epoch)/halfLife is
-/// ordering by the score at any later instant, and "score now ≥ m" is "rank ≥ log2(m) + (now − epoch)/halfLife":
-/// both use one index and need no rewrite as time passes.
-/// </summary>
-public static class ContactRanking
-{
-    public static readonly DateTime RankEpoch = new(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-
-    public static double? Rank(double score, DateTime asOf, TimeSpan halfLife) =>
-        score > 0 ? Math.Log2(score) + (asOf - RankEpoch).TotalSeconds / halfLife.TotalSeconds : null;
-
-    /// <summary>The smallest rank whose score at <paramref name="now"/> is at least <paramref name="minScore"/>.</summary>
-    public static double RankThreshold(double minScore, DateTime now, TimeSpan halfLife) =>
-        Math.Log2(minScore) + (now - RankEpoch).TotalSeconds / halfLife.TotalSeconds;
-
-    public static double ScoreAt(double score, DateTime? asOf, DateTime now, TimeSpan halfLife) =>
-        asOf is { } at ? Math.Round(new Scoring.DecayingScore(score, at).ValueAt(now, halfLife), 2) : 0;
 }

@@ -1,6 +1,6 @@
 using PhoneNumbers;
 
-namespace HappiTrack.Web.Features.Crm;
+namespace HappiTrack.Web.Features.Contacts;
 
 /// <summary>Validates phone numbers typed by people and normalises them to E.164 (<c>+4915112345678</c>).</summary>
 public static class PhoneNumber

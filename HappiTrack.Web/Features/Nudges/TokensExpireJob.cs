@@ -1,9 +1,10 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Tokens;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappiTrack.Web.Features.Tokens;
+namespace HappiTrack.Web.Features.Nudges;
 
 /// <summary>
 /// The <c>tokens:expire</c> job. Expiry itself is enforced at redemption (the UPDATE checks
@@ -18,9 +19,7 @@ public sealed class TokensExpireJob(AppDbContext db, TimeProvider clock)
         var erased = await db.Set<Nudge>()
             .Where(n => n.TokenValue != null && n.Token != null && (n.Token.RedeemedAt != null || n.Token.ExpiresAt <= now))
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.TokenValue, (string?)null), ct);
-        await db.Set<Nudge>()
-            .Where(n => n.ExpiresAt <= now && (n.Status == NudgeStatuses.Queued || n.Status == NudgeStatuses.Deferred || n.Status == NudgeStatuses.Failed))
-            .ExecuteUpdateAsync(s => s.SetProperty(n => n.Status, NudgeStatuses.Suppressed).SetProperty(n => n.Reason, GuardReasons.Expired), ct);
+        await db.Set<Nudge>().SuppressExpiredAsync(now, ct);
         await db.Set<ClientBudgetUsage>().Where(u => u.WindowStart < now.AddDays(-1)).ExecuteDeleteAsync(ct);
         return erased;
     }

@@ -1,4 +1,4 @@
-namespace HappiTrack.Web.Features.Rules;
+namespace HappiTrack.Web.Features.Shared;
 
 /// <summary>
 /// Asks for the event projector to run soon. Call it after committing events (tracking writer,

@@ -3,7 +3,7 @@ using HappiTrack.Web.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace HappiTrack.Web.Features.Rules;
+namespace HappiTrack.Web.Features.Settings;
 
 /// <summary>The single stored settings document.</summary>
 public sealed class RuleSettingsRecord

@@ -3,11 +3,12 @@ using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Rules;
+using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Tokens;
 using Microsoft.EntityFrameworkCore;
 
-namespace HappiTrack.Web.Features.Scoring;
+namespace HappiTrack.Web.Features.Crm;
 
 public sealed record ScoreDto(int Id, string Slug, string Name, double Score);
 
