@@ -145,10 +145,12 @@
     if (maxScroll > sentScroll) { sentScroll = maxScroll; track('scroll_depth', 0, { pct: maxScroll }); }
   }
 
-  function leave() {
+  // beforeunload still runs with the page alive, so it sends by fetch (which keeps the page's user agent,
+  // where Chromium under automation sends beacons as HeadlessChrome); pagehide and a hidden tab beacon.
+  function leave(e) {
     if (touchOnly && !exited) { exited = true; track('exit_intent', 0, { ms: Date.now() - loadedAt }); }
     wrapUp();
-    flush(true);
+    flush(e.type != 'beforeunload');
   }
 
   function slugOf(el, attribute) {
@@ -251,7 +253,7 @@
     on(win, 'scroll', measureScroll);
     on(win, 'pagehide', leave);
     on(win, 'beforeunload', leave);
-    on(doc, 'visibilitychange', function () { if (doc.visibilityState === 'hidden') leave(); });
+    on(doc, 'visibilitychange', function (e) { if (doc.visibilityState === 'hidden') leave(e); });
     // Back from the back/forward cache: whatever the beacons carried may not have arrived.
     on(win, 'pageshow', function (e) { if (e.persisted) flush(); });
   }
