@@ -56,6 +56,19 @@ public class ClientEventIdTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_naive_writer_used_as_the_benchmark_baseline_skips_stored_ids_too()
+    {
+        await using var factory = new HappiTrackFactory { Settings = { ["Tracking:Writer"] = "Naive" } };
+        var client = factory.CreateBrowserClient();
+        string[] ids = [NewId(), NewId(), NewId()];
+        Assert.Equal(HttpStatusCode.Accepted, (await client.TrackAsync(Payload(Click(ids[0]), Click(ids[1])))).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.TrackAsync(Payload(Click(ids[1]), Click(ids[2]), Click(ids[2]), Click(ids[0])))).StatusCode);
+
+        var stored = await factory.WithDbAsync(db => db.Events.AsNoTracking().OrderBy(e => e.Id).Select(e => e.ClientEventId).ToListAsync());
+        Assert.Equal(ids, stored);
+    }
+
+    [Fact]
     public async Task Copies_racing_each_other_into_the_same_group_commit_are_stored_once()
     {
         var client = _factory.CreateBrowserClient();
