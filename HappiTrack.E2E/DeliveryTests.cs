@@ -79,6 +79,7 @@ public sealed class DeliveryTests(BrowserFixture browser, ITestOutputHelper outp
             navigations++;
         }
 
+        var visitorsBefore = await WithDbAsync(db => db.Visitors.Select(v => v.Id).ToListAsync());
         await page.GotoAsync("/");
         await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
         var categories = await page.Locator("a[data-ht='nav_category']").EvaluateAllAsync<string[]>("links => links.map(a => a.getAttribute('href'))");
@@ -159,6 +160,10 @@ public sealed class DeliveryTests(BrowserFixture browser, ITestOutputHelper outp
         output.WriteLine($"beacons lost: {beaconsLost}; navigations {navigations}, clicks {clicks.Count}, stored {stored.Count}, lost {lost}, duplicates {duplicates}");
         output.WriteLine("track answers seen by the browser: " + string.Join(", ", snapshot.GroupBy(a => a).Select(g => $"{g.Key} ×{g.Count()}")));
 
+        // One shopper, one visitor: a request sent before the first answer brought the cookie would make a second one.
+        var newVisitors = await WithDbAsync(db => db.Visitors.Where(v => !visitorsBefore.Contains(v.Id)).Select(v => v.Id).ToListAsync());
+        output.WriteLine($"visitors created: {newVisitors.Count}");
+        Assert.Equal([visitorId], newVisitors);
         Assert.Equal(30, navigations);
         Assert.Equal(0, lost);
         Assert.Equal(0, duplicates);

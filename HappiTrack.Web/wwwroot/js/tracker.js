@@ -213,10 +213,11 @@
 
     var referrer = '';
     try { referrer = doc.referrer ? new URL(doc.referrer).host : ''; } catch (e) { /* an odd referrer is simply left out */ }
-    var carried = queue.length;
+    // The previous page's unconfirmed events go with this page view's batch, on the regular timer rather
+    // than at once: the first page's answer may still be bringing the visitor cookie, and a request without
+    // it would be given a second visitor.
     track('page_view', 0, referrer ? { ref: referrer } : {});
-    // The previous page's unconfirmed events go at once, with this page view (or are erased if blocked).
-    if (carried || blocked) flush();
+    if (blocked) flush();
     watchProducts();
     watchSpecs();
     measureScroll();
