@@ -50,7 +50,7 @@ public class TrackerAssetTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var served = await _factory.CreateClient().GetStringAsync("/js/tracker.min.js");
         foreach (var name in new[] { "page_view", "product_view", "linger_specs", "click", "add_to_cart", "exit_intent", "mouse", "scroll_depth",
-                     "/api/track", "sendBeacon", "keepalive", "doNotTrack", "globalPrivacyControl", "optOut", "optIn", "data-ht-specs", "data-ht-product" })
+                     "/api/track", "sendBeacon", "keepalive", "sessionStorage", "beforeunload", "pagehide", "doNotTrack", "globalPrivacyControl", "optOut", "optIn", "data-ht-specs", "data-ht-product" })
             Assert.Contains(name, served);
     }
 

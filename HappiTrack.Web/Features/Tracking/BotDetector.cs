@@ -21,6 +21,14 @@ public static class BotDetector
     /// <summary>Missing or blank user agents count as bots: every real browser sends one.</summary>
     public static bool IsBot(string? userAgent) =>
         string.IsNullOrWhiteSpace(userAgent) || userAgent.AsSpan().ContainsAny(Markers);
+
+    /// <summary>
+    /// A real browser engine whose only bot marker is "HeadlessChrome" (Chromium under automation),
+    /// as opposed to a crawler, a preview fetcher or an HTTP library.
+    /// </summary>
+    public static bool IsOnlyHeadless(string? userAgent) =>
+        userAgent is not null && userAgent.Contains("HeadlessChrome/", StringComparison.Ordinal)
+        && !IsBot(userAgent.Replace("HeadlessChrome/", "Chrome/", StringComparison.Ordinal));
 }
 
 /// <summary>The browser's own privacy signals: Do-Not-Track and Global Privacy Control.</summary>

@@ -1,5 +1,7 @@
 using System.Buffers;
+using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Tracking.Ingestion;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -9,9 +11,10 @@ using HappiTrack.Web.Features.Shared;
 namespace HappiTrack.Web.Features.Tracking;
 
 /// <summary>
-/// <c>POST /api/track</c> (SPEC §3). Answers 202 only after the events are committed. Bots and
+/// <c>POST /api/track</c> (SPEC §3, §10). Answers 202 only after the events are committed. Bots and
 /// browsers asking not to be tracked (DNT, Sec-GPC) get 204 No Content: nothing is read, stored or
-/// issued for them, not even a cookie.
+/// issued for them, not even a cookie. The one exception to the user-agent filter: see
+/// <see cref="IsKnownPersonGoneHeadlessAsync"/>.
 /// </summary>
 internal static class TrackEndpoint
 {
@@ -26,7 +29,9 @@ internal static class TrackEndpoint
         IBrainTrigger brain)
     {
         var request = http.Request;
-        if (BotDetector.IsBot(request.Headers.UserAgent) || PrivacySignals.RequestsNoTracking(request))
+        if (PrivacySignals.RequestsNoTracking(request)) return TypedResults.NoContent();
+        var userAgent = request.Headers.UserAgent.ToString();
+        if (BotDetector.IsBot(userAgent) && !await IsKnownPersonGoneHeadlessAsync(http, userAgent))
             return TypedResults.NoContent();
 
         if (!IsAcceptedContentType(request.ContentType))
@@ -72,6 +77,19 @@ internal static class TrackEndpoint
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// A browser whose user agent only says "headless" but whose visitor cookie already sent events with
+    /// a person's user agent is that person (Chromium under automation sends its unload beacons with its
+    /// default "HeadlessChrome" agent): counted. Every other bot stays out, and so does a headless
+    /// client with an unknown or fresh cookie. Only this rare case pays for the query.
+    /// </summary>
+    private static async Task<bool> IsKnownPersonGoneHeadlessAsync(HttpContext http, string userAgent)
+    {
+        if (!BotDetector.IsOnlyHeadless(userAgent) || http.FindVisitorId() is not { } visitorId) return false;
+        var db = http.RequestServices.GetRequiredService<AppDbContext>();
+        return await db.Events.AnyAsync(e => e.VisitorId == visitorId && e.Source == EventSource.Client, http.RequestAborted);
     }
 
     private static ProblemHttpResult TooLarge() =>

@@ -21,6 +21,11 @@ public sealed class TrackEvent
     public string? Path { get; set; }
     /// <summary>Small, validated JSON with the event's own fields (dwell ms, label, cells, percent...).</summary>
     public string? Data { get; set; }
+    /// <summary>
+    /// The tracker's id for the event (SPEC §10), unique per visitor: the tracker re-sends what it is not
+    /// sure was stored, and the second copy is skipped. Null for server events and old clients.
+    /// </summary>
+    public string? ClientEventId { get; set; }
 }
 
 public enum EventSource { Client = 0, Server = 1 }
@@ -59,5 +64,8 @@ internal sealed class TrackEventConfiguration : IEntityTypeConfiguration<TrackEv
         b.HasIndex(e => new { e.ContactId, e.OccurredAt });
         b.HasIndex(e => new { e.ProductId, e.OccurredAt });
         b.HasIndex(e => e.OccurredAt);
+        b.Property(e => e.ClientEventId).HasMaxLength(TrackPayload.MaxClientIdLength);
+        // Both providers treat NULLs as distinct; the filter only keeps server events out of the index.
+        b.HasIndex(e => new { e.VisitorId, e.ClientEventId }).IsUnique().HasFilter("\"ClientEventId\" IS NOT NULL");
     }
 }

@@ -5,7 +5,8 @@ using System.Text.Json;
 namespace HappiTrack.Web.Features.Tracking;
 
 /// <summary>One validated client event, ready to store. <see cref="Data"/> is JSON the server wrote itself.</summary>
-public sealed record IngestEvent(string Type, int? ProductId, DateTime? ClientTime, string? Path, string? Data);
+/// <param name="ClientId">The tracker's own id for the event (SPEC §10): a re-sent event with an id the visitor already stored is skipped.</param>
+public sealed record IngestEvent(string Type, int? ProductId, DateTime? ClientTime, string? Path, string? Data, string? ClientId = null);
 
 /// <summary>The outcome of reading a <c>/api/track</c> body: the events, or the first bad field.</summary>
 public readonly record struct TrackPayloadResult(IReadOnlyList<IngestEvent>? Events, string? Field, string? Error)
@@ -33,6 +34,9 @@ public static class TrackPayload
     public const long MinLingerMs = 3_000;
     public const long MaxLingerMs = 3_600_000;
     public const long MaxExitMs = 86_400_000;
+    /// <summary>11 URL-safe characters hold 64 random bits (base64url); the tracker sends 24 (a time prefix and 96 random bits).</summary>
+    public const int MinClientIdLength = 11;
+    public const int MaxClientIdLength = 64;
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 8 };
 
@@ -85,6 +89,15 @@ public static class TrackPayload
         var type = ClientType(typeElement);
         if (type is null) return TrackPayloadResult.Invalid($"{at}.type", "Unknown event type.");
 
+        // Optional for old clients; the tracker always sends one so that re-sending a batch is safe.
+        string? clientId = null;
+        if (e.TryGetProperty("id", out var idElement) && idElement.ValueKind != JsonValueKind.Null)
+        {
+            clientId = StringOrNull(idElement);
+            if (!IsClientId(clientId))
+                return TrackPayloadResult.Invalid($"{at}.id", $"'id' must be {MinClientIdLength} to {MaxClientIdLength} URL-safe characters (A-Z, a-z, 0-9, - and _).");
+        }
+
         string? slug = null;
         if (e.TryGetProperty("slug", out var slugElement) && slugElement.ValueKind != JsonValueKind.Null)
         {
@@ -126,7 +139,7 @@ public static class TrackPayload
         if (dataError is not null) return dataError;
 
         var productId = slug is null ? null : productIdBySlug(slug);
-        parsed = new IngestEvent(type, productId, clientTime, path, stored);
+        parsed = new IngestEvent(type, productId, clientTime, path, stored, clientId);
         return null;
     }
 
@@ -162,6 +175,14 @@ public static class TrackPayload
             if (!(dash || c is >= 'a' and <= 'z' or >= '0' and <= '9') || (dash && previousDash)) return false;
             previousDash = dash;
         }
+        return true;
+    }
+
+    public static bool IsClientId(string? s)
+    {
+        if (s is null || s.Length is < MinClientIdLength or > MaxClientIdLength) return false;
+        foreach (var c in s)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return false;
         return true;
     }
 

@@ -202,14 +202,43 @@ static class Batches
     // Built once: serialising a body per request cost the load generator about a quarter of a core at
     // 5,000 events/s, on the same two cores as the app. Their "ts" ages by the run's length, well
     // inside the server's clamping window.
-    private static readonly (byte[] Body, int Events)[] Pool = BuildPool(4096);
+    private static readonly (byte[] Body, int Events, int[] Stamps)[] Pool = BuildPool(4096);
 
-    public static (byte[] Body, int Events) Pick(Random random) => Pool[random.Next(Pool.Length)];
+    /// <summary>Events carry the tracker's client ids (SPEC §10) unless HT_BENCH_NO_IDS=1 (an old client).</summary>
+    public static readonly bool WithIds = Environment.GetEnvironmentVariable("HT_BENCH_NO_IDS") != "1";
 
-    private static (byte[] Body, int Events)[] BuildPool(int size)
+    private const string IdStampMarker = "@@@@@@@@@@@@";
+    private static long _requests;
+
+    /// <summary>
+    /// A pooled body, with each event id's first 12 characters stamped per request (a copy of the body),
+    /// so every request's ids are new, as a tracker's are, and the server stores all acknowledged events.
+    /// </summary>
+    public static (byte[] Body, int Events) Pick(Random random)
+    {
+        var (template, events, stamps) = Pool[random.Next(Pool.Length)];
+        if (stamps.Length == 0) return (template, events);
+        var body = (byte[])template.Clone();
+        var stamp = Interlocked.Increment(ref _requests).ToString("x12", CultureInfo.InvariantCulture);
+        foreach (var at in stamps) Encoding.ASCII.GetBytes(stamp, body.AsSpan(at, 12));
+        return (body, events);
+    }
+
+    private static (byte[] Body, int Events, int[] Stamps)[] BuildPool(int size)
     {
         var random = new Random(42);
-        return Enumerable.Range(0, size).Select(_ => Next(random)).ToArray();
+        return Enumerable.Range(0, size).Select(_ =>
+        {
+            var (body, events) = Next(random);
+            var stamps = new List<int>();
+            for (var at = body.AsSpan().IndexOf("@@@@"u8); at >= 0; )
+            {
+                stamps.Add(at);
+                var next = body.AsSpan(at + 12).IndexOf("@@@@"u8);
+                at = next < 0 ? -1 : at + 12 + next;
+            }
+            return (body, events, stamps.ToArray());
+        }).ToArray();
     }
 
     public static (byte[] Body, int Events) Next(Random random)
@@ -224,7 +253,7 @@ static class Batches
             if (i > 0) sb.Append(',');
             var slug = Slugs[random.Next(Slugs.Length)];
             var path = "/product/" + slug;
-            sb.Append(random.Next(8) switch
+            var e = random.Next(8) switch
             {
                 0 => $$$"""{"type":"page_view","ts":{{{now}}},"data":{"path":"{{{path}}}","ref":"www.google.com"}}""",
                 1 => $$$"""{"type":"product_view","slug":"{{{slug}}}","ts":{{{now}}},"data":{"path":"{{{path}}}"}}""",
@@ -233,7 +262,13 @@ static class Batches
                 4 => $$$"""{"type":"scroll_depth","ts":{{{now}}},"data":{"pct":{{{random.Next(0, 101)}}},"path":"{{{path}}}"}}""",
                 5 => $$$"""{"type":"exit_intent","ts":{{{now}}},"data":{"ms":{{{random.Next(0, 60000)}}},"path":"{{{path}}}"}}""",
                 _ => $$$"""{"type":"mouse","ts":{{{now}}},"data":{"cells":[{{{string.Join(",", Enumerable.Range(0, random.Next(4, 40)).Select(_ => random.Next(400)))}}}],"path":"{{{path}}}"}}""",
-            });
+            };
+            // 24 characters like the tracker's: the per-request stamp, the event's index and 32 random bits.
+            if (WithIds)
+                sb.Append("{\"id\":\"").Append(IdStampMarker).Append(i.ToString("x4", CultureInfo.InvariantCulture))
+                    .Append(random.Next().ToString("x8", CultureInfo.InvariantCulture)).Append("\",").Append(e, 1, e.Length - 1);
+            else
+                sb.Append(e);
         }
         sb.Append("]}");
         return (Encoding.UTF8.GetBytes(sb.ToString()), count);

@@ -936,6 +936,10 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("ClientEventId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTime?>("ClientTime")
                         .HasColumnType("timestamp with time zone");
 
@@ -978,6 +982,10 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.HasIndex("ProductId", "OccurredAt");
 
                     b.HasIndex("Type", "OccurredAt");
+
+                    b.HasIndex("VisitorId", "ClientEventId")
+                        .IsUnique()
+                        .HasFilter("\"ClientEventId\" IS NOT NULL");
 
                     b.HasIndex("VisitorId", "OccurredAt");
 

@@ -899,6 +899,10 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ClientEventId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ClientTime")
                         .HasColumnType("TEXT");
 
@@ -941,6 +945,10 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.HasIndex("ProductId", "OccurredAt");
 
                     b.HasIndex("Type", "OccurredAt");
+
+                    b.HasIndex("VisitorId", "ClientEventId")
+                        .IsUnique()
+                        .HasFilter("\"ClientEventId\" IS NOT NULL");
 
                     b.HasIndex("VisitorId", "OccurredAt");
 

@@ -10,7 +10,8 @@ public interface IEventStore
 {
     /// <summary>
     /// In one transaction: upserts each batch's visitor (LastSeenAt), stores the events with the
-    /// visitor's contact, and touches the linked contacts' LastSeenAt.
+    /// visitor's contact (skipping events whose visitor and client id are already stored), and touches
+    /// the linked contacts' LastSeenAt.
     /// </summary>
     Task WriteAsync(AppDbContext db, IReadOnlyList<EventBatch> batches, CancellationToken ct);
 

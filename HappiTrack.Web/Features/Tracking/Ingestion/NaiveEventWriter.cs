@@ -26,7 +26,14 @@ internal sealed class NaiveEventWriter(IServiceScopeFactory scopes, ILogger<Naiv
                 visitor.LastSeenAt = batch.ReceivedAt;
             }
 
-            db.Events.AddRange(batch.Events.Select(e => new TrackEvent
+            // Re-sent events (same visitor and client id) are skipped; two such requests racing each other
+            // meet the unique index instead, and the loser answers 503 so its client re-sends once more.
+            var ids = batch.Events.Where(e => e.ClientId is not null).Select(e => e.ClientId!).ToList();
+            var known = ids.Count == 0 ? [] : (await db.Events
+                .Where(e => e.VisitorId == batch.VisitorId && e.ClientEventId != null && ids.Contains(e.ClientEventId))
+                .Select(e => e.ClientEventId!).ToListAsync(CancellationToken.None)).ToHashSet(StringComparer.Ordinal);
+
+            db.Events.AddRange(batch.Events.Where(e => e.ClientId is null || known.Add(e.ClientId)).Select(e => new TrackEvent
             {
                 Type = e.Type,
                 VisitorId = batch.VisitorId,
@@ -37,6 +44,7 @@ internal sealed class NaiveEventWriter(IServiceScopeFactory scopes, ILogger<Naiv
                 ClientTime = e.ClientTime,
                 Path = e.Path,
                 Data = e.Data,
+                ClientEventId = e.ClientId,
             }));
             await db.SaveChangesAsync(CancellationToken.None);
             return IngestOutcome.Stored;

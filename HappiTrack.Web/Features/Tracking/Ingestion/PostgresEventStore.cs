@@ -8,7 +8,8 @@ namespace HappiTrack.Web.Features.Tracking.Ingestion;
 
 /// <summary>
 /// PostgreSQL's counterpart of <see cref="SqliteEventStore"/>: one array-parameter (unnest) upsert for
-/// all visitors of a group, the events by binary COPY, and one array UPDATE for the linked contacts.
+/// all visitors of a group, one unnest INSERT for the events that skips re-sent ones, and one array
+/// UPDATE for the linked contacts.
 /// Unlike SQLite, several instances write at once, so rows are locked in a fixed (sorted) order and a
 /// deadlock, should one happen anyway, is retried.
 /// </summary>
@@ -65,7 +66,7 @@ internal sealed class PostgresEventStore : IEventStore
         }
 
         var contactByVisitor = await UpsertVisitorsAsync(connection, dbTransaction, lastSeen, ct);
-        await CopyEventsAsync(connection, batches, contactByVisitor, ct);
+        await InsertEventsAsync(connection, dbTransaction, batches, contactByVisitor, ct);
         await TouchContactsAsync(connection, dbTransaction, batches, contactByVisitor, ct);
 
         await transaction.CommitAsync(ct);
@@ -92,37 +93,64 @@ internal sealed class PostgresEventStore : IEventStore
         return contacts;
     }
 
-    private static async Task CopyEventsAsync(NpgsqlConnection connection, IReadOnlyList<EventBatch> batches,
+    /// <summary>
+    /// One array-parameter INSERT rather than COPY: COPY cannot skip rows, and a re-sent event (same
+    /// visitor and client id, possibly in this very group or on another instance at the same moment)
+    /// must be skipped, not fail the whole group. ON CONFLICT DO NOTHING also waits for a concurrent
+    /// transaction inserting the same key and then skips, so instances never store it twice.
+    /// </summary>
+    private static async Task InsertEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<EventBatch> batches,
         Dictionary<string, int> contactByVisitor, CancellationToken ct)
     {
-        await using var importer = await connection.BeginBinaryImportAsync("""
-            COPY "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data") FROM STDIN (FORMAT BINARY)
-            """, ct);
+        var count = 0;
+        foreach (var batch in batches) count += batch.Events.Count;
+        var types = new string[count];
+        var visitors = new string[count];
+        var contacts = new int?[count];
+        var products = new int?[count];
+        var times = new DateTime[count];
+        var clientTimes = new DateTime?[count];
+        var paths = new string?[count];
+        var data = new string?[count];
+        var clientIds = new string?[count];
+        var i = 0;
         foreach (var batch in batches)
         {
             int? contactId = contactByVisitor.TryGetValue(batch.VisitorId, out var id) ? id : null;
             foreach (var e in batch.Events)
             {
-                await importer.StartRowAsync(ct);
-                await importer.WriteAsync(e.Type, NpgsqlDbType.Varchar, ct);
-                await importer.WriteAsync(batch.VisitorId, NpgsqlDbType.Varchar, ct);
-                await WriteNullableAsync(importer, contactId, NpgsqlDbType.Integer, ct);
-                await WriteNullableAsync(importer, e.ProductId, NpgsqlDbType.Integer, ct);
-                await importer.WriteAsync((int)EventSource.Client, NpgsqlDbType.Integer, ct);
-                await importer.WriteAsync(batch.ReceivedAt, NpgsqlDbType.TimestampTz, ct);
-                await WriteNullableAsync(importer, e.ClientTime, NpgsqlDbType.TimestampTz, ct);
-                await WriteNullableAsync(importer, e.Path, NpgsqlDbType.Varchar, ct);
-                await WriteNullableAsync(importer, e.Data, NpgsqlDbType.Varchar, ct);
+                types[i] = e.Type;
+                visitors[i] = batch.VisitorId;
+                contacts[i] = contactId;
+                products[i] = e.ProductId;
+                times[i] = batch.ReceivedAt;
+                clientTimes[i] = e.ClientTime;
+                paths[i] = e.Path;
+                data[i] = e.Data;
+                clientIds[i] = e.ClientId;
+                i++;
             }
         }
-        await importer.CompleteAsync(ct);
+
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data", "ClientEventId")
+            SELECT e.type, e.visitor, e.contact, e.product, {(int)EventSource.Client}, e.at, e.client_time, e.path, e.data, e.client_id
+            FROM unnest(@types, @visitors, @contacts, @products, @times, @client_times, @paths, @data, @client_ids)
+                WITH ORDINALITY AS e(type, visitor, contact, product, at, client_time, path, data, client_id, n)
+            ORDER BY e.n
+            ON CONFLICT DO NOTHING
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = types });
+        command.Parameters.Add(new NpgsqlParameter("visitors", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = visitors });
+        command.Parameters.Add(new NpgsqlParameter("contacts", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = contacts });
+        command.Parameters.Add(new NpgsqlParameter("products", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = products });
+        command.Parameters.Add(new NpgsqlParameter("times", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = times });
+        command.Parameters.Add(new NpgsqlParameter("client_times", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = clientTimes });
+        command.Parameters.Add(new NpgsqlParameter("paths", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = paths });
+        command.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = data });
+        command.Parameters.Add(new NpgsqlParameter("client_ids", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = clientIds });
+        await command.ExecuteNonQueryAsync(ct);
     }
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken ct) where T : struct =>
-        value is { } v ? importer.WriteAsync(v, type, ct) : importer.WriteNullAsync(ct);
-
-    private static Task WriteNullableAsync(NpgsqlBinaryImporter importer, string? value, NpgsqlDbType type, CancellationToken ct) =>
-        value is not null ? importer.WriteAsync(value, type, ct) : importer.WriteNullAsync(ct);
 
     private static async Task TouchContactsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
         IReadOnlyList<EventBatch> batches, Dictionary<string, int> contactByVisitor, CancellationToken ct)

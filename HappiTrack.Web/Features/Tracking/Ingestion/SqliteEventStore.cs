@@ -10,7 +10,8 @@ namespace HappiTrack.Web.Features.Tracking.Ingestion;
 /// per table prepared once per commit and re-executed for every row. SQLite has no network round
 /// trip to save, so multi-row INSERTs only added cost: a new statement text to parse for every chunk
 /// size, and Microsoft.Data.Sqlite binding each of their hundreds of named parameters with a linear
-/// name lookup (quadratic per statement).
+/// name lookup (quadratic per statement). An event whose (visitor, client id) is already stored, by an
+/// earlier request or earlier in the same group, is skipped by the unique index (ON CONFLICT DO NOTHING).
 /// </summary>
 internal sealed class SqliteEventStore : IEventStore
 {
@@ -84,8 +85,9 @@ internal sealed class SqliteEventStore : IEventStore
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"""
-            INSERT INTO "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data")
-            VALUES ($type, $visitor, $contact, $product, {(int)EventSource.Client}, $at, $clientTime, $path, $data)
+            INSERT INTO "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data", "ClientEventId")
+            VALUES ($type, $visitor, $contact, $product, {(int)EventSource.Client}, $at, $clientTime, $path, $data, $clientId)
+            ON CONFLICT DO NOTHING
             """;
         var type = AddParameter(command, "$type", "");
         var visitor = AddParameter(command, "$visitor", "");
@@ -95,6 +97,7 @@ internal sealed class SqliteEventStore : IEventStore
         var clientTime = AddParameter(command, "$clientTime", DBNull.Value);
         var path = AddParameter(command, "$path", DBNull.Value);
         var data = AddParameter(command, "$data", DBNull.Value);
+        var clientId = AddParameter(command, "$clientId", DBNull.Value);
         foreach (var batch in batches)
         {
             visitor.Value = batch.VisitorId;
@@ -107,6 +110,7 @@ internal sealed class SqliteEventStore : IEventStore
                 clientTime.Value = e.ClientTime is { } time ? time : DBNull.Value;
                 path.Value = (object?)e.Path ?? DBNull.Value;
                 data.Value = (object?)e.Data ?? DBNull.Value;
+                clientId.Value = (object?)e.ClientId ?? DBNull.Value;
                 command.ExecuteNonQuery();
             }
         }
