@@ -133,7 +133,7 @@ public static class StartupBanner
 /// </summary>
 public sealed class OperatorConsoleFormatter() : ConsoleFormatter(Name)
 {
-    public const string Name = "happitrack";
+    public new const string Name = "happitrack";
 
     public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
     {
