@@ -16,6 +16,7 @@ using HappiTrack.Web.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.Services.AddOperations();
 builder.Services.AddAppDatabase(builder.Configuration);
 builder.Services.AddWebUi();
 builder.Services.AddIdentitySetup();
@@ -40,6 +41,7 @@ var app = builder.Build();
 await app.Services.MigrateAndSeedAsync();
 if (await app.RunAnalyticsCommandAsync(args)) return;
 
+app.UseOperations();
 app.UseWebUi();
 app.UseTrackedLinks();
 app.UseRateLimiter();

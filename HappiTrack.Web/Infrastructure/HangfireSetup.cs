@@ -3,6 +3,7 @@ using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
+using Hangfire.Storage.SQLite;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
@@ -14,9 +15,11 @@ namespace HappiTrack.Web.Infrastructure;
 
 /// <summary>
 /// Hangfire only triggers work: every job reads and writes the application database and is
-/// idempotent, so its in-memory storage can be lost on restart without losing anything.
-/// On PostgreSQL the storage is the shared database instead, so several instances share one queue
-/// and each recurring occurrence runs on one instance only.
+/// idempotent. Its storage (<see cref="JobStorageKind"/>) keeps the dashboard's history, failed jobs
+/// and retries across restarts: on the embedded default a SQLite file of its own (the library keeps
+/// its own connections, and SQLite has one writer per file, so job bookkeeping never waits for the
+/// tracker's writes or holds them up); on PostgreSQL the shared database, so several instances share
+/// one queue and each recurring occurrence runs on one instance only. Tests use memory unless they ask.
 /// </summary>
 public static class HangfireSetup
 {
@@ -32,7 +35,12 @@ public static class HangfireSetup
         // Registered before AddHangfire so this app's clients and server use it instead of the
         // process-wide JobStorage.Current (several apps in one test process must not share one).
         var database = DatabaseOptions.From(configuration);
-        services.AddSingleton<JobStorage>(_ => database.IsPostgres ? PostgresStorage(database.ConnectionString) : new InMemoryStorage());
+        services.AddSingleton<JobStorage>(_ => options.Storage switch
+        {
+            JobStorageKind.Postgres => PostgresStorage(database.ConnectionString),
+            JobStorageKind.Sqlite => SqliteStorage(options.SqlitePath, options.SqliteInvisibilityTimeout),
+            _ => new InMemoryStorage(),
+        });
         // Likewise the activator: Hangfire's default registration is the static JobActivator.Current, which
         // the last app to start overwrites, so one app's server would run its jobs in another app's
         // (possibly disposed) container, against that app's database.
@@ -56,6 +64,20 @@ public static class HangfireSetup
         services.AddSingleton<IOutboxTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
         services.AddScoped<BrainJobs>();
         return services;
+    }
+
+    private static SQLiteStorage SqliteStorage(string path, TimeSpan invisibilityTimeout)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        return new SQLiteStorage(path, new SQLiteStorageOptions
+        {
+            // Jobs enqueued on write (dispatch, projection) should start within a second, not the 15 s default.
+            QueuePollInterval = TimeSpan.FromSeconds(1),
+            // The library has no sliding invisibility: a job whose process died is fetched again after this
+            // long, and so is one still running after this long (harmless: every job is idempotent).
+            InvisibilityTimeout = invisibilityTimeout,
+        });
     }
 
     private static PostgreSqlStorage PostgresStorage(string connectionString)
@@ -97,12 +119,69 @@ public static class HangfireSetup
 /// </summary>
 public sealed record JobsOptions(bool RunServer, string ProjectEventsCron, string CartAbandonmentCron, string OutboxCron, string TokensExpireCron)
 {
-    public static JobsOptions From(IConfiguration configuration, IHostEnvironment environment) => new(
-        configuration.GetValue("Jobs:RunServer", !environment.IsEnvironment("Testing")),
-        configuration["Jobs:Cron:ProjectEvents"] ?? "*/5 * * * * *",
-        configuration["Jobs:Cron:CartAbandonment"] ?? "*/30 * * * * *",
-        configuration["Jobs:Cron:Outbox"] ?? "*/5 * * * * *",
-        configuration["Jobs:Cron:TokensExpire"] ?? "0 */5 * * * *");
+    /// <summary><c>Jobs:Storage</c>: <c>Sqlite</c>, <c>InMemory</c> or <c>Postgres</c>; see <see cref="DefaultStorage"/>.</summary>
+    public JobStorageKind Storage { get; init; }
+
+    /// <summary><c>Jobs:Sqlite:Path</c>: the jobs' own file, by default beside the app database as <c>{name}-jobs.db</c>.</summary>
+    public string SqlitePath { get; init; } = DefaultSqlitePath;
+
+    /// <summary><c>Jobs:Sqlite:InvisibilityTimeout</c>: how long before a job whose process died is run again.</summary>
+    public TimeSpan SqliteInvisibilityTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public const string DefaultSqlitePath = "happitrack-jobs.db";
+
+    public static JobsOptions From(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var database = DatabaseOptions.From(configuration);
+        var name = configuration["Jobs:Storage"];
+        var storage = string.IsNullOrWhiteSpace(name) ? DefaultStorage(database, environment)
+            : Enum.TryParse<JobStorageKind>(name.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed
+            : throw new InvalidOperationException($"Jobs:Storage must be Sqlite, InMemory or Postgres, not '{name}'.");
+        if (storage == JobStorageKind.Postgres && !database.IsPostgres)
+            throw new InvalidOperationException("Jobs:Storage is Postgres but Database:Provider is not: the jobs live in the app's PostgreSQL database.");
+        return new(
+            configuration.GetValue("Jobs:RunServer", !environment.IsEnvironment("Testing")),
+            configuration["Jobs:Cron:ProjectEvents"] ?? "*/5 * * * * *",
+            configuration["Jobs:Cron:CartAbandonment"] ?? "*/30 * * * * *",
+            configuration["Jobs:Cron:Outbox"] ?? "*/5 * * * * *",
+            configuration["Jobs:Cron:TokensExpire"] ?? "0 */5 * * * *")
+        {
+            Storage = storage,
+            SqlitePath = configuration["Jobs:Sqlite:Path"] is { Length: > 0 } path ? path : SqlitePathBeside(database),
+            SqliteInvisibilityTimeout = configuration.GetValue("Jobs:Sqlite:InvisibilityTimeout", TimeSpan.FromMinutes(10)),
+        };
+    }
+
+    /// <summary>PostgreSQL's database when the app runs on it; memory in the Testing environment (fast, isolated); else the jobs file.</summary>
+    public static JobStorageKind DefaultStorage(DatabaseOptions database, IHostEnvironment environment) =>
+        database.IsPostgres ? JobStorageKind.Postgres
+        : environment.IsEnvironment("Testing") ? JobStorageKind.InMemory
+        : JobStorageKind.Sqlite;
+
+    /// <summary><c>Data Source=/data/shop.db</c> gives <c>/data/shop-jobs.db</c>, so backups and volumes that hold one hold both.</summary>
+    internal static string SqlitePathBeside(DatabaseOptions database)
+    {
+        if (database.IsPostgres) return DefaultSqlitePath;
+        string? source;
+        try
+        {
+            source = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+        }
+        catch (ArgumentException)
+        {
+            return DefaultSqlitePath;
+        }
+        if (string.IsNullOrWhiteSpace(source) || source.StartsWith(':') || source.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+            return DefaultSqlitePath;
+        return Path.Combine(Path.GetDirectoryName(source) ?? "", Path.GetFileNameWithoutExtension(source) + "-jobs.db");
+    }
+}
+
+public enum JobStorageKind
+{
+    Sqlite,
+    InMemory,
+    Postgres,
 }
 
 /// <summary>The job entry points Hangfire calls; each resolves its worker from the job's DI scope.</summary>

@@ -77,12 +77,17 @@ public static class AdminArea
 
 public sealed record AdminApiCaller(string Name, string AuthenticatedBy, IReadOnlyList<string> Roles);
 
-/// <summary>Marks a response as not storable by browsers or proxies.</summary>
+/// <summary>
+/// Marks a response as not storable by browsers or proxies. The value is the one antiforgery sets on
+/// every page with a form: with "no-store" alone it would override it and log a warning per page view.
+/// </summary>
 internal sealed class NoStoreResultFilter : Microsoft.AspNetCore.Mvc.Filters.IResultFilter
 {
+    public const string CacheControl = "no-cache, no-store";
+
     public void OnResultExecuting(Microsoft.AspNetCore.Mvc.Filters.ResultExecutingContext context)
     {
-        context.HttpContext.Response.Headers.CacheControl = "no-store";
+        context.HttpContext.Response.Headers.CacheControl = CacheControl;
         context.HttpContext.Response.Headers.Pragma = "no-cache";
     }
 

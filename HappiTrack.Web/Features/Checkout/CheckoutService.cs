@@ -58,6 +58,8 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
         if (!string.IsNullOrEmpty(token) && await CheckDiscountTokenAsync(token, visitorId, ct) is { IsValid: false } refused)
             errors[CheckoutFields.DiscountToken] = refused.Message ?? InvalidTokenMessage;
 
+        // The order, its token redemption and a new contact's opt-in must outlive an OS crash, not only a process crash.
+        await using var durable = await db.DurableWritesAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var cart = await db.Carts.Include(c => c.Lines).ThenInclude(l => l.Product)
             .FirstOrDefaultAsync(c => c.VisitorId == visitorId, ct);

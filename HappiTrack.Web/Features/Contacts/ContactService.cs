@@ -42,6 +42,8 @@ public sealed class ContactService(AppDbContext db, TimeProvider clock)
 
         try
         {
+            // A consent change (opt-in) must outlive an OS crash; a name update rides along.
+            await using var durable = await db.DurableWritesAsync(ct);
             await db.SaveChangesAsync(ct);
         }
         catch (DbUpdateException) when (created && retryOnConflict)

@@ -54,16 +54,25 @@ public interface INudgeDispatcher
 }
 
 /// <summary>
-/// Emulated dispatch: writes the message and its click-to-chat link to the log. The wa.me link
-/// necessarily contains the full phone number, so it is logged at Information only in this mode,
-/// which exists for development and demos; the phone elsewhere in the line is masked.
+/// Emulated dispatch: writes the message to the log. The click-to-chat wa.me link necessarily
+/// contains the full phone number, so it is in the line only in Development (and in the in-process
+/// Testing host, whose log only the tests read); elsewhere (a demo server) the line keeps the masked
+/// phone and the admin's contact page shows the link.
 /// </summary>
-public sealed partial class LogNudgeDispatcher(ILogger<LogNudgeDispatcher> logger) : INudgeDispatcher
+public sealed partial class LogNudgeDispatcher(ILogger<LogNudgeDispatcher> logger, IHostEnvironment environment) : INudgeDispatcher
 {
     public Task<DispatchResult> SendAsync(OutgoingMessage message, CancellationToken ct)
     {
-        logger.LogInformation("WhatsApp nudge {NudgeId} ({Kind}) to {Phone}: {Text} — open {WaMe}",
-            message.NudgeId, message.Kind, PhoneNumber.Mask(message.Phone), message.Text, WaMeLink(message.Phone, message.Text));
+        if (environment.IsDevelopment() || environment.IsEnvironment("Testing"))
+        {
+            logger.LogInformation("WhatsApp nudge {NudgeId} ({Kind}) to {Phone}: {Text} — open {WaMe}",
+                message.NudgeId, message.Kind, PhoneNumber.Mask(message.Phone), message.Text, WaMeLink(message.Phone, message.Text));
+        }
+        else
+        {
+            logger.LogInformation("WhatsApp nudge {NudgeId} ({Kind}) to {Phone}: {Text}",
+                message.NudgeId, message.Kind, PhoneNumber.Mask(message.Phone), message.Text);
+        }
         return Task.FromResult(DispatchResult.Ok);
     }
 

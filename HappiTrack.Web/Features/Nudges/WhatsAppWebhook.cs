@@ -129,6 +129,8 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
 
     public async Task ApplyAsync(JsonObject envelope, CancellationToken ct)
     {
+        // STOP and START are consent changes: they must outlive an OS crash, not only a process crash.
+        await using var durable = await db.DurableWritesAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         try
         {

@@ -26,6 +26,7 @@ public sealed class CartAbandonmentJob(
             .Where(c => c.UpdatedAt <= idleSince && c.UpdatedAt > now - Horizon && c.Lines.Any())
             .Where(c => db.Visitors.Any(v => v.Id == c.VisitorId && v.ContactId != null))
             .Where(c => !db.Set<Nudge>().Any(n => n.CartId == c.Id && n.Kind == NudgeKinds.CartRescue && n.CreatedAt >= c.UpdatedAt))
+            .OrderBy(c => c.Id)
             .Select(c => c.Id)
             .Take(200)
             .ToListAsync(ct);
