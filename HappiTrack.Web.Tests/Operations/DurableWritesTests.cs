@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Checkout;
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;
