@@ -169,7 +169,7 @@ public sealed class OutboxProcessor(
     }
 
     /// <summary>Exponential: base, 2·base, 4·base... capped at a day.</summary>
-    public static TimeSpan Backoff(int attempts, DispatchSettings settings) =>
+    public static TimeSpan Backoff(int attempts, OutboxRetrySettings settings) =>
         TimeSpan.FromSeconds(Math.Min(86_400, settings.BaseBackoffSeconds * Math.Pow(2, Math.Max(0, attempts - 1))));
 
     /// <summary>Stop-on-purchase, re-checked here in case the checkout's own cancel did not run.</summary>

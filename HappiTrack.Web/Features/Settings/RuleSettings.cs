@@ -16,7 +16,7 @@ public sealed class RuleSettings
     public CartRescueSettings CartRescue { get; set; } = new();
     public VipSettings Vip { get; set; } = new();
     public GuardSettings Guards { get; set; } = new();
-    public DispatchSettings Dispatch { get; set; } = new();
+    public OutboxRetrySettings Dispatch { get; set; } = new();
 
     /// <summary>One message per offending field, keyed by a dotted path such as <c>Guards.QuietHoursStart</c>.</summary>
     public IReadOnlyDictionary<string, string> Validate()
@@ -137,7 +137,11 @@ public sealed class GuardSettings
     [ValidateNever] public TimeOnly QuietEnd => TimeOnly.ParseExact(QuietHoursEnd, "HH:mm", CultureInfo.InvariantCulture);
 }
 
-public sealed class DispatchSettings
+/// <summary>
+/// The outbox's attempts and backoff, stored in the settings document under <c>Dispatch</c> (the JSON
+/// name is unchanged). Named apart from <c>DispatchOptions</c>, the configuration of the channel.
+/// </summary>
+public sealed class OutboxRetrySettings
 {
     public int MaxAttempts { get; set; } = 5;
     public int BaseBackoffSeconds { get; set; } = 30;

@@ -158,7 +158,7 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
         var contact = await app.ContactAsync("+4915112345603");
         var nudge = await app.NudgeAsync(contact.Id);
         _bot.Responder = (_, _) => (500, "{}");
-        var settings = new DispatchSettings();
+        var settings = new OutboxRetrySettings();
         var attemptTimes = new List<DateTime>();
 
         for (var attempt = 1; attempt <= settings.MaxAttempts; attempt++)
@@ -211,7 +211,7 @@ public sealed class WebhookDispatchTests : IAsyncLifetime
         Assert.Contains(_bot.Requests, r => r.AnsweredStatus == 500);
 
         // Outbox attempts of one nudge (requests at distinct fake times) are never closer than the backoff policy.
-        var settings = new DispatchSettings();
+        var settings = new OutboxRetrySettings();
         var retriedAcrossAttempts = 0;
         foreach (var perNudge in _bot.Requests.GroupBy(r => r.Headers["Idempotency-Key"]))
         {
