@@ -16,8 +16,10 @@ internal sealed class CrmKit : IAsyncDisposable
     public BrainKit Brain { get; }
     public HttpClient Api { get; }
 
-    public CrmKit()
+    /// <param name="configure">Settings for the app, applied before it starts (creating the API client starts it).</param>
+    public CrmKit(Action<AdminFactory>? configure = null)
     {
+        configure?.Invoke(App);
         Brain = new BrainKit(App);
         Api = App.NewClient().WithBearer(AdminFactory.ConfiguredApiToken);
     }

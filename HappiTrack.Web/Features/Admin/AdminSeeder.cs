@@ -67,10 +67,11 @@ public sealed class AdminSeeder(
             }
             email = DevelopmentEmail;
             password = DevelopmentPassword;
+            // The password is shown once, in the start-up banner, so it is the last thing on screen.
             logger.LogWarning(
-                "Development admin: sign in at {LoginPath} as {Email} with password {Password}. " +
+                "No admin is configured: the Development admin {Email} is used (its password is in the start-up banner). " +
                 "Set Admin:Email and Admin:Password to use your own account.",
-                IdentitySetup.LoginPath, DevelopmentEmail, DevelopmentPassword);
+                DevelopmentEmail);
         }
 
         await EnsureAdminAsync(users, email!.Trim(), password!);
