@@ -106,6 +106,16 @@ internal sealed class DispatchApp : HappiTrackFactory
     public Task<Contact> LoadContactAsync(int contactId) =>
         WithDbAsync(db => db.Contacts.AsNoTracking().FirstAsync(c => c.Id == contactId));
 
+    /// <summary>A queued nudge for a new contact, sent through the Cloud API bot, which answers with message id <paramref name="wamid"/>.</summary>
+    public async Task<Nudge> SentNudgeAsync(TestBotServer bot, string phone, string wamid)
+    {
+        var contact = await ContactAsync(phone);
+        var nudge = await NudgeAsync(contact.Id);
+        bot.Responder = (_, _) => (200, $$"""{"messages":[{"id":"{{wamid}}"}]}""");
+        Assert.Equal(1, await DispatchAsync());
+        return nudge;
+    }
+
     public async Task<int> DispatchAsync()
     {
         await using var scope = Services.CreateAsyncScope();

@@ -24,14 +24,7 @@ public sealed class WhatsAppWebhookTests : IAsyncLifetime
         await _bot.DisposeAsync();
     }
 
-    private async Task<Nudge> SentNudgeAsync(string phone, string wamid)
-    {
-        var contact = await _app.ContactAsync(phone);
-        var nudge = await _app.NudgeAsync(contact.Id);
-        _bot.Responder = (_, _) => (200, $$"""{"messages":[{"id":"{{wamid}}"}]}""");
-        Assert.Equal(1, await _app.DispatchAsync());
-        return nudge;
-    }
+    private Task<Nudge> SentNudgeAsync(string phone, string wamid) => _app.SentNudgeAsync(_bot, phone, wamid);
 
     [Fact]
     public async Task The_verify_handshake_echoes_the_challenge_only_for_the_right_token()

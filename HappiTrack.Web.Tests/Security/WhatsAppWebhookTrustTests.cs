@@ -28,14 +28,7 @@ public sealed class WhatsAppWebhookTrustTests : IAsyncLifetime
         await _bot.DisposeAsync();
     }
 
-    private async Task<Nudge> SentNudgeAsync(string phone, string wamid)
-    {
-        var contact = await _app.ContactAsync(phone);
-        var nudge = await _app.NudgeAsync(contact.Id);
-        _bot.Responder = (_, _) => (200, $$"""{"messages":[{"id":"{{wamid}}"}]}""");
-        Assert.Equal(1, await _app.DispatchAsync());
-        return nudge;
-    }
+    private Task<Nudge> SentNudgeAsync(string phone, string wamid) => _app.SentNudgeAsync(_bot, phone, wamid);
 
     /// <summary>A signed post whose statuses are <paramref name="rawEntry"/> (as typed, byte for byte) and then <paramref name="good"/>.</summary>
     private static string WithRawStatus(string rawEntry, JsonObject good) =>
