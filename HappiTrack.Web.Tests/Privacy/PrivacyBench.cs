@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Admin;
+using HappiTrack.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Xunit.Abstractions;
 
@@ -68,5 +69,61 @@ public sealed class PrivacyBench(ITestOutputHelper output)
         var erased = await api.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"/api/contacts/{contact.Id}") { Content = JsonContent.Create(new { reason = "bench" }) });
         Assert.Equal(HttpStatusCode.OK, erased.StatusCode);
         output.WriteLine($"erase: {erase.Elapsed.TotalSeconds:0.00} s ({await erased.Content.ReadAsStringAsync()})");
+    }
+
+    /// <summary>The same export from the app as a real process (Kestrel, Production): first byte, total, and the process's peak memory.</summary>
+    [Fact]
+    public async Task Export_from_real_kestrel_streams()
+    {
+        if (Environment.GetEnvironmentVariable("HT_BENCH_PRIVACY") != "1" || AppProcess.SkipReason is not null) return;
+        var count = int.TryParse(Environment.GetEnvironmentVariable("HT_BENCH_EVENTS"), out var n) ? n : 100_000;
+        var path = HappiTrackFactory.NewDatabasePath();
+        int contactId;
+        await using (var seedApp = new AdminFactory(path) { DeleteDatabaseOnDispose = false })
+        {
+            var contact = await PrivacyKit.SeedAsync(seedApp, "+4915100000032", "Bench Kestrel", events: 0);
+            contactId = contact.Id;
+            for (var done = 0; done < count; done += 10_000)
+            {
+                var chunk = Math.Min(10_000, count - done);
+                await seedApp.WithDbAsync(async db =>
+                {
+                    db.ChangeTracker.AutoDetectChangesEnabled = false;
+                    db.Events.AddRange(Enumerable.Range(done, chunk).Select(i => new TrackEvent
+                    {
+                        Type = EventTypes.Mouse, VisitorId = contact.VisitorId, ContactId = contact.Id, OccurredAt = PrivacyKit.Now.AddDays(-2).AddSeconds(i),
+                        Path = "/p/some-product", Data = """{"cells":[12,13,14,33,34],"w":1280}""", Source = EventSource.Client,
+                    }));
+                    await db.SaveChangesAsync();
+                });
+            }
+        }
+        using var app = await AppProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Database:Provider"] = "Sqlite",
+            ["ConnectionStrings:Default"] = $"Data Source={path}",
+            ["Admin:ApiToken"] = AdminFactory.ConfiguredApiToken,
+            ["Privacy:SuppressionKey"] = "bench-suppression-key-not-a-secret",
+        });
+        using var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminFactory.ConfiguredApiToken);
+        using var process = Process.GetProcessById(app.Id);
+        process.Refresh();
+        var rssBefore = process.WorkingSet64;
+        var export = Stopwatch.StartNew();
+        using var response = await client.GetAsync($"/api/contacts/{contactId}/export", HttpCompletionOption.ResponseHeadersRead);
+        var firstByte = export.Elapsed;
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[81920];
+        long bytes = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0) bytes += read;
+        process.Refresh();
+        output.WriteLine($"kestrel export: {export.Elapsed.TotalSeconds:0.00} s, first byte {firstByte.TotalMilliseconds:0} ms, {bytes / 1_048_576.0:0.0} MiB, " +
+            $"app RSS {rssBefore / 1_048_576.0:0} -> {process.WorkingSet64 / 1_048_576.0:0} MiB (peak {process.PeakWorkingSet64 / 1_048_576.0:0} MiB)");
+        var erase = Stopwatch.StartNew();
+        var erased = await client.DeleteAsync($"/api/contacts/{contactId}?reason=bench");
+        output.WriteLine($"kestrel erase: {erase.Elapsed.TotalSeconds:0.00} s, {(int)erased.StatusCode}");
+        Assert.Equal(HttpStatusCode.OK, erased.StatusCode);
     }
 }

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/../.."
 uptime
 HT_BENCH_PRIVACY=1 DOTNET_USE_POLLING_FILE_WATCHER=1 Logging__Console__LogLevel__Default=Warning \
   dotnet test HappiTrack.Web.Tests -c Release --no-build --filter "FullyQualifiedName~PrivacyBench" \
-  --logger "console;verbosity=detailed" 2>&1 | grep -E "provider|export:|erase:|Passed|Failed"
+  --logger "console;verbosity=detailed" 2>&1 | grep -E "provider|export:|erase:|Passed|Failed|Error Message"
 uptime

@@ -92,6 +92,7 @@ public sealed class ContactExporter(AppDbContext db, TimeProvider clock)
 
     private static async Task WriteEventsAsync(Utf8JsonWriter w, PipeWriter output, IQueryable<Tracking.TrackEvent> events, CancellationToken ct)
     {
+        var flushedAt = w.BytesCommitted;
         // Time order matches the (VisitorId|ContactId, OccurredAt) indexes, so the first rows stream out at once instead of after a sort of them all.
         await foreach (var e in events.AsNoTracking().OrderBy(e => e.OccurredAt).ThenBy(e => e.Id).AsAsyncEnumerable().WithCancellation(ct))
         {
@@ -106,9 +107,12 @@ public sealed class ContactExporter(AppDbContext db, TimeProvider clock)
             if (e.Path is not null) w.WriteString("path", e.Path);
             if (e.Data is not null) w.WriteString("data", e.Data);
             w.WriteEndObject();
-            if (w.BytesPending < FlushBytes) continue;
+            // BytesPending alone is no measure: the writer hands full buffers to the pipe by itself (resetting it), and
+            // the pipe holds them all until flushed. So flush on the bytes written since the last flush.
+            if (w.BytesCommitted + w.BytesPending - flushedAt < FlushBytes) continue;
             w.Flush();
             await output.FlushAsync(ct);
+            flushedAt = w.BytesCommitted;
         }
     }
 
