@@ -7,7 +7,6 @@ using HappiTrack.Web.Features.Checkout;
 using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Privacy;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Scoring;
 using HappiTrack.Web.Features.Settings;
@@ -36,7 +35,6 @@ builder.Services.AddTokens();
 builder.Services.AddNudges(builder.Configuration);
 builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
 builder.Services.AddAnalytics();
-builder.Services.AddPrivacy(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
 
@@ -55,7 +53,6 @@ app.MapAdmin();
 app.MapLegacyRedirects();
 app.MapNudges();
 app.MapAnalytics();
-app.MapPrivacy();
 app.UseBackgroundJobs();
 
 app.Run();

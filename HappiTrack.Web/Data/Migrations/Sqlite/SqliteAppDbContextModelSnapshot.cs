@@ -448,34 +448,60 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.ToTable("Tags");
                 });
 
-            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.ConsentChange", b =>
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Campaign", b =>
                 {
-                    b.Property<long>("Id")
+                    b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<DateTime>("At")
+                    b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<int>("ContactId")
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Deferred")
                         .HasColumnType("INTEGER");
 
-                    b.Property<bool>("OptedIn")
+                    b.Property<int>("Matched")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Source")
+                    b.Property<string>("Message")
                         .IsRequired()
-                        .HasMaxLength(32)
+                        .HasMaxLength(1000)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Queued")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SegmentJson")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SuppressedCapped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SuppressedNoOptIn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SuppressedOptedOut")
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ContactId", "At");
+                    b.HasIndex("CreatedAt");
 
-                    b.ToTable("ConsentHistory", (string)null);
+                    b.ToTable("Campaign");
                 });
 
-            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.Contact", b =>
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Contact", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -567,59 +593,6 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.HasIndex("VipStatus");
 
                     b.ToTable("Contacts");
-                });
-
-            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Campaign", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("CreatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("CreatedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Deferred")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("Matched")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Message")
-                        .IsRequired()
-                        .HasMaxLength(1000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Queued")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("SegmentJson")
-                        .IsRequired()
-                        .HasMaxLength(1000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("SuppressedCapped")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("SuppressedNoOptIn")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("SuppressedOptedOut")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("CreatedAt");
-
-                    b.ToTable("Campaign");
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>
@@ -762,50 +735,6 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.ToTable("Nudge");
                 });
 
-            modelBuilder.Entity("HappiTrack.Web.Features.Privacy.ContactErasure", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Actor")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("ContactId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("ErasedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Reason")
-                        .IsRequired()
-                        .HasMaxLength(500)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("ContactId")
-                        .IsUnique();
-
-                    b.ToTable("ContactErasures", (string)null);
-                });
-
-            modelBuilder.Entity("HappiTrack.Web.Features.Privacy.SuppressedPhone", b =>
-                {
-                    b.Property<string>("Hash")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("CreatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Hash");
-
-                    b.ToTable("SuppressedPhones", (string)null);
-                });
-
             modelBuilder.Entity("HappiTrack.Web.Features.Rules.ProjectorCheckpoint", b =>
                 {
                     b.Property<string>("Name")
@@ -821,6 +750,27 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.HasKey("Name");
 
                     b.ToTable("ProjectorCheckpoint");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Rules.RuleSettingsRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("RuleSettings", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Scoring.ClientBudgetUsage", b =>
@@ -890,27 +840,6 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("InterestScore");
-                });
-
-            modelBuilder.Entity("HappiTrack.Web.Features.Settings.RuleSettingsRecord", b =>
-                {
-                    b.Property<int>("Id")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Json")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("UpdatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("UpdatedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("RuleSettings", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Tokens.DiscountToken", b =>
@@ -1321,18 +1250,9 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.ConsentChange", b =>
-                {
-                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", null)
-                        .WithMany("ConsentHistory")
-                        .HasForeignKey("ContactId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>
                 {
-                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", "Contact")
+                    b.HasOne("HappiTrack.Web.Features.Crm.Contact", "Contact")
                         .WithMany()
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1350,7 +1270,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
             modelBuilder.Entity("HappiTrack.Web.Features.Tracking.Visitor", b =>
                 {
-                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", "Contact")
+                    b.HasOne("HappiTrack.Web.Features.Crm.Contact", "Contact")
                         .WithMany()
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.SetNull);
@@ -1437,11 +1357,6 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
             modelBuilder.Entity("HappiTrack.Web.Features.Catalog.Product", b =>
                 {
                     b.Navigation("Specs");
-                });
-
-            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.Contact", b =>
-                {
-                    b.Navigation("ConsentHistory");
                 });
 #pragma warning restore 612, 618
         }
