@@ -23,11 +23,6 @@ namespace HappiTrack.Web.Infrastructure;
 /// </summary>
 public static class HangfireSetup
 {
-    public const string ProjectEventsJobId = "brain:project-events";
-    public const string CartAbandonmentJobId = "brain:cart-abandonment";
-    public const string OutboxDispatchJobId = "outbox:dispatch";
-    public const string TokensExpireJobId = "tokens:expire";
-
     public static IServiceCollection AddBackgroundJobs(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         var options = JobsOptions.From(configuration, environment);
@@ -60,9 +55,8 @@ public static class HangfireSetup
             });
         }
         services.AddSingleton<HangfireTriggers>();
-        services.AddSingleton<IBrainTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
+        services.AddSingleton<IProjectEventsTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
         services.AddSingleton<IOutboxTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
-        services.AddScoped<BrainJobs>();
         return services;
     }
 
@@ -98,16 +92,14 @@ public static class HangfireSetup
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storage), storage);
     }
 
-    /// <summary>Registers (or updates) the recurring jobs under their constant ids.</summary>
+    /// <summary>Registers (or updates) every feature's <see cref="RecurringJobRegistration"/> under its constant id, in UTC.</summary>
     public static WebApplication UseBackgroundJobs(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<JobsOptions>();
         var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
         var utc = new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc };
-        recurring.AddOrUpdate<BrainJobs>(ProjectEventsJobId, j => j.ProjectEvents(CancellationToken.None), options.ProjectEventsCron, utc);
-        recurring.AddOrUpdate<BrainJobs>(CartAbandonmentJobId, j => j.EvaluateAbandonedCarts(CancellationToken.None), options.CartAbandonmentCron, utc);
-        recurring.AddOrUpdate<BrainJobs>(OutboxDispatchJobId, j => j.DispatchOutbox(CancellationToken.None), options.OutboxCron, utc);
-        recurring.AddOrUpdate<BrainJobs>(TokensExpireJobId, j => j.ExpireTokens(CancellationToken.None), options.TokensExpireCron, utc);
+        foreach (var job in app.Services.GetServices<RecurringJobRegistration>())
+            job.Apply(recurring, options, utc);
         return app;
     }
 }
@@ -128,6 +120,9 @@ public sealed record JobsOptions(bool RunServer, string ProjectEventsCron, strin
     /// <summary><c>Jobs:Sqlite:InvisibilityTimeout</c>: how long before a job whose process died is run again.</summary>
     public TimeSpan SqliteInvisibilityTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary><c>Jobs:Cron:AnalyticsRollup</c>: the roll-up refresh (five fields: every five minutes by default).</summary>
+    public string AnalyticsRollupCron { get; init; } = "*/5 * * * *";
+
     public const string DefaultSqlitePath = "happitrack-jobs.db";
 
     public static JobsOptions From(IConfiguration configuration, IHostEnvironment environment)
@@ -146,6 +141,7 @@ public sealed record JobsOptions(bool RunServer, string ProjectEventsCron, strin
             configuration["Jobs:Cron:Outbox"] ?? "*/5 * * * * *",
             configuration["Jobs:Cron:TokensExpire"] ?? "0 */5 * * * *")
         {
+            AnalyticsRollupCron = configuration["Jobs:Cron:AnalyticsRollup"] ?? "*/5 * * * *",
             Storage = storage,
             SqlitePath = configuration["Jobs:Sqlite:Path"] is { Length: > 0 } path ? path : SqlitePathBeside(database),
             SqliteInvisibilityTimeout = configuration.GetValue("Jobs:Sqlite:InvisibilityTimeout", TimeSpan.FromMinutes(10)),
@@ -184,50 +180,26 @@ public enum JobStorageKind
     Postgres,
 }
 
-/// <summary>The job entry points Hangfire calls; each resolves its worker from the job's DI scope.</summary>
-public sealed class BrainJobs(IServiceProvider services, HangfireTriggers triggers)
-{
-    [AutomaticRetry(Attempts = 0)]
-    public Task ProjectEvents(CancellationToken ct)
-    {
-        triggers.ProjectionStarted();
-        return services.GetRequiredService<EventProjector>().RunAsync(ct);
-    }
-
-    [AutomaticRetry(Attempts = 0)]
-    public Task EvaluateAbandonedCarts(CancellationToken ct) => services.GetRequiredService<CartAbandonmentJob>().RunAsync(ct);
-
-    [AutomaticRetry(Attempts = 0)]
-    public Task DispatchOutbox(CancellationToken ct)
-    {
-        triggers.DispatchStarted();
-        return services.GetRequiredService<OutboxProcessor>().RunAsync(ct);
-    }
-
-    [AutomaticRetry(Attempts = 0)]
-    public Task ExpireTokens(CancellationToken ct) => services.GetRequiredService<TokensExpireJob>().RunAsync(ct);
-}
-
 /// <summary>
 /// Immediate enqueue on write, at most one pending run per job: a flag is set when a run is
 /// enqueued and cleared when it starts, so a burst of pokes costs one job. Missed pokes are
 /// harmless; the recurring job runs anyway.
 /// </summary>
-public sealed class HangfireTriggers(IBackgroundJobClient jobs, JobsOptions options) : IBrainTrigger, IOutboxTrigger
+public sealed class HangfireTriggers(IBackgroundJobClient jobs, JobsOptions options) : IProjectEventsTrigger, IOutboxTrigger
 {
     private int _projectionPending;
     private int _dispatchPending;
 
-    public void Poke()
+    public void EventsWritten()
     {
         if (!options.RunServer || Interlocked.Exchange(ref _projectionPending, 1) == 1) return;
-        jobs.Enqueue<BrainJobs>(j => j.ProjectEvents(CancellationToken.None));
+        jobs.Enqueue<ProjectEventsJob>(j => j.RunAsync(CancellationToken.None));
     }
 
     public void NudgeWritten()
     {
         if (!options.RunServer || Interlocked.Exchange(ref _dispatchPending, 1) == 1) return;
-        jobs.Enqueue<BrainJobs>(j => j.DispatchOutbox(CancellationToken.None));
+        jobs.Enqueue<OutboxDispatchJob>(j => j.RunAsync(CancellationToken.None));
     }
 
     internal void ProjectionStarted() => Interlocked.Exchange(ref _projectionPending, 0);

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Infrastructure;
 using HappiTrack.Web.Features.Shared;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,9 @@ public static class NudgesServiceCollectionExtensions
         services.AddScoped<NudgeAttribution>();
         services.AddScoped<OutboxAdmin>();
         services.AddScoped<TokensExpireJob>();
+        services.AddScoped<OutboxDispatchJob>();
+        services.AddRecurringJob<OutboxDispatchJob>(OutboxDispatchJob.Id, j => j.RunAsync(CancellationToken.None), jobs => jobs.OutboxCron);
+        services.AddRecurringJob<TokensExpireJob>(TokensExpireJob.Id, j => j.RunScheduledAsync(CancellationToken.None), jobs => jobs.TokensExpireCron);
         services.AddOptions<AttributionOptions>().Bind(configuration.GetSection(AttributionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AttributionOptions>, AttributionOptionsValidator>();
         services.AddOptions<WhatsAppOptions>().Bind(configuration.GetSection(WhatsAppOptions.Section));
