@@ -1,5 +1,4 @@
 using HappiTrack.Web.Infrastructure;
-using HappiTrack.Web.Features.Shared;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -10,7 +9,6 @@ public static class NudgesServiceCollectionExtensions
 {
     public static IServiceCollection AddNudges(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<ShopContext>();
         services.AddScoped<NudgeOutbox>();
         services.AddScoped<OutboxProcessor>();
         services.AddScoped<WhatsAppWebhook>();
