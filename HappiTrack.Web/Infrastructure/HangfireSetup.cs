@@ -9,6 +9,7 @@ using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Shared;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace HappiTrack.Web.Infrastructure;
@@ -25,11 +26,14 @@ public static class HangfireSetup
 {
     public static IServiceCollection AddBackgroundJobs(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        var options = JobsOptions.From(configuration, environment);
-        services.AddSingleton(options);
+        var database = DatabaseOptions.From(configuration);
+        var options = JobsOptions.Read(configuration, environment, database);
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section)
+            .PostConfigure(o => o.ApplyDefaults(environment, database)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JobsOptions>>(new JobsOptionsValidator(database));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<JobsOptions>>().Value);
         // Registered before AddHangfire so this app's clients and server use it instead of the
         // process-wide JobStorage.Current (several apps in one test process must not share one).
-        var database = DatabaseOptions.From(configuration);
         services.AddSingleton<JobStorage>(_ => options.Storage switch
         {
             JobStorageKind.Postgres => PostgresStorage(database.ConnectionString),
@@ -45,7 +49,7 @@ public static class HangfireSetup
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseLogProvider(new DisposalSafeLogProvider(provider.GetRequiredService<ILoggerFactory>())));
-        if (options.RunServer)
+        if (options.ServerRuns)
         {
             services.AddHangfireServer(server =>
             {
@@ -105,47 +109,52 @@ public static class HangfireSetup
 }
 
 /// <summary>
-/// <c>Jobs:RunServer</c> (default true; false in the Testing environment, where tests call the job
-/// classes directly with a fake clock) and the cron of each recurring job (<c>Jobs:Cron:*</c>, six
-/// fields = with seconds).
+/// The <c>Jobs</c> section: <c>Jobs:RunServer</c> (default true; false in the Testing environment, where
+/// tests call the job classes directly with a fake clock), <c>Jobs:Storage</c>, <c>Jobs:Sqlite:*</c> and the
+/// cron of each recurring job (<c>Jobs:Cron:*</c>, six fields = with seconds). Bound like every options class,
+/// but also read once before the container is built (<see cref="HangfireSetup.AddBackgroundJobs"/> must know
+/// whether to add a server and which storage), so the defaults that depend on the environment and the
+/// database are filled in by <see cref="ApplyDefaults"/> on both paths and the same validator runs on both.
 /// </summary>
-public sealed record JobsOptions(bool RunServer, string ProjectEventsCron, string CartAbandonmentCron, string OutboxCron, string TokensExpireCron)
+public sealed class JobsOptions
 {
+    public const string Section = "Jobs";
+
+    public bool? RunServer { get; set; }
+
     /// <summary><c>Jobs:Storage</c>: <c>Sqlite</c>, <c>InMemory</c> or <c>Postgres</c>; see <see cref="DefaultStorage"/>.</summary>
-    public JobStorageKind Storage { get; init; }
+    public JobStorageKind? Storage { get; set; }
 
-    /// <summary><c>Jobs:Sqlite:Path</c>: the jobs' own file, by default beside the app database as <c>{name}-jobs.db</c>.</summary>
-    public string SqlitePath { get; init; } = DefaultSqlitePath;
+    public JobsSqliteOptions Sqlite { get; set; } = new();
 
-    /// <summary><c>Jobs:Sqlite:InvisibilityTimeout</c>: how long before a job whose process died is run again.</summary>
-    public TimeSpan SqliteInvisibilityTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public JobsCronOptions Cron { get; set; } = new();
 
-    /// <summary><c>Jobs:Cron:AnalyticsRollup</c>: the roll-up refresh (five fields: every five minutes by default).</summary>
-    public string AnalyticsRollupCron { get; init; } = "*/5 * * * *";
+    public bool ServerRuns => RunServer == true;
+    public string ProjectEventsCron => Cron.ProjectEvents;
+    public string CartAbandonmentCron => Cron.CartAbandonment;
+    public string OutboxCron => Cron.Outbox;
+    public string TokensExpireCron => Cron.TokensExpire;
+    public string AnalyticsRollupCron => Cron.AnalyticsRollup;
+    public string SqlitePath => Sqlite.Path ?? DefaultSqlitePath;
+    public TimeSpan SqliteInvisibilityTimeout => Sqlite.InvisibilityTimeout;
 
     public const string DefaultSqlitePath = "happitrack-jobs.db";
 
-    public static JobsOptions From(IConfiguration configuration, IHostEnvironment environment)
+    /// <summary>Reads the section before the container exists: bound, defaulted and validated exactly as the registered options.</summary>
+    public static JobsOptions Read(IConfiguration configuration, IHostEnvironment environment, DatabaseOptions database)
     {
-        var database = DatabaseOptions.From(configuration);
-        var name = configuration["Jobs:Storage"];
-        var storage = string.IsNullOrWhiteSpace(name) ? DefaultStorage(database, environment)
-            : Enum.TryParse<JobStorageKind>(name.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed
-            : throw new InvalidOperationException($"Jobs:Storage must be Sqlite, InMemory or Postgres, not '{name}'.");
-        if (storage == JobStorageKind.Postgres && !database.IsPostgres)
-            throw new InvalidOperationException("Jobs:Storage is Postgres but Database:Provider is not: the jobs live in the app's PostgreSQL database.");
-        return new(
-            configuration.GetValue("Jobs:RunServer", !environment.IsEnvironment("Testing")),
-            configuration["Jobs:Cron:ProjectEvents"] ?? "*/5 * * * * *",
-            configuration["Jobs:Cron:CartAbandonment"] ?? "*/30 * * * * *",
-            configuration["Jobs:Cron:Outbox"] ?? "*/5 * * * * *",
-            configuration["Jobs:Cron:TokensExpire"] ?? "0 */5 * * * *")
-        {
-            AnalyticsRollupCron = configuration["Jobs:Cron:AnalyticsRollup"] ?? "*/5 * * * *",
-            Storage = storage,
-            SqlitePath = configuration["Jobs:Sqlite:Path"] is { Length: > 0 } path ? path : SqlitePathBeside(database),
-            SqliteInvisibilityTimeout = configuration.GetValue("Jobs:Sqlite:InvisibilityTimeout", TimeSpan.FromMinutes(10)),
-        };
+        var options = configuration.GetSection(Section).Get<JobsOptions>() ?? new JobsOptions();
+        options.ApplyDefaults(environment, database);
+        var result = new JobsOptionsValidator(database).Validate(null, options);
+        if (result.Failed) throw new OptionsValidationException(Options.DefaultName, typeof(JobsOptions), result.Failures);
+        return options;
+    }
+
+    public void ApplyDefaults(IHostEnvironment environment, DatabaseOptions database)
+    {
+        RunServer ??= !environment.IsEnvironment("Testing");
+        Storage ??= DefaultStorage(database, environment);
+        if (string.IsNullOrEmpty(Sqlite.Path)) Sqlite.Path = SqlitePathBeside(database);
     }
 
     /// <summary>PostgreSQL's database when the app runs on it; memory in the Testing environment (fast, isolated); else the jobs file.</summary>
@@ -173,6 +182,45 @@ public sealed record JobsOptions(bool RunServer, string ProjectEventsCron, strin
     }
 }
 
+public sealed class JobsSqliteOptions
+{
+    /// <summary><c>Jobs:Sqlite:Path</c>: the jobs' own file, by default beside the app database as <c>{name}-jobs.db</c>.</summary>
+    public string? Path { get; set; }
+
+    /// <summary><c>Jobs:Sqlite:InvisibilityTimeout</c>: how long before a job whose process died is run again.</summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+public sealed class JobsCronOptions
+{
+    public string ProjectEvents { get; set; } = "*/5 * * * * *";
+    public string CartAbandonment { get; set; } = "*/30 * * * * *";
+    public string Outbox { get; set; } = "*/5 * * * * *";
+    public string TokensExpire { get; set; } = "0 */5 * * * *";
+    /// <summary>Five fields: every five minutes.</summary>
+    public string AnalyticsRollup { get; set; } = "*/5 * * * *";
+}
+
+public sealed class JobsOptionsValidator(DatabaseOptions database) : IValidateOptions<JobsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, JobsOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Storage is { } storage && !Enum.IsDefined(storage))
+            errors.Add($"Jobs:Storage must be Sqlite, InMemory or Postgres, not '{storage}'.");
+        if (options.Storage == JobStorageKind.Postgres && !database.IsPostgres)
+            errors.Add("Jobs:Storage is Postgres but Database:Provider is not: the jobs live in the app's PostgreSQL database.");
+        if (options.Sqlite.InvisibilityTimeout <= TimeSpan.Zero)
+            errors.Add("Jobs:Sqlite:InvisibilityTimeout must be positive.");
+        foreach (var (key, cron) in new[] { ("ProjectEvents", options.Cron.ProjectEvents), ("CartAbandonment", options.Cron.CartAbandonment),
+                     ("Outbox", options.Cron.Outbox), ("TokensExpire", options.Cron.TokensExpire), ("AnalyticsRollup", options.Cron.AnalyticsRollup) })
+        {
+            if (string.IsNullOrWhiteSpace(cron)) errors.Add($"Jobs:Cron:{key} must not be empty.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
 public enum JobStorageKind
 {
     Sqlite,
@@ -192,13 +240,13 @@ public sealed class HangfireTriggers(IBackgroundJobClient jobs, JobsOptions opti
 
     public void EventsWritten()
     {
-        if (!options.RunServer || Interlocked.Exchange(ref _projectionPending, 1) == 1) return;
+        if (!options.ServerRuns || Interlocked.Exchange(ref _projectionPending, 1) == 1) return;
         jobs.Enqueue<ProjectEventsJob>(j => j.RunAsync(CancellationToken.None));
     }
 
     public void NudgeWritten()
     {
-        if (!options.RunServer || Interlocked.Exchange(ref _dispatchPending, 1) == 1) return;
+        if (!options.ServerRuns || Interlocked.Exchange(ref _dispatchPending, 1) == 1) return;
         jobs.Enqueue<OutboxDispatchJob>(j => j.RunAsync(CancellationToken.None));
     }
 
