@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Features.Analytics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
@@ -63,7 +64,7 @@ public sealed class RangeAndCsvTests
     [Fact]
     public void Shop_days_follow_the_configured_time_zone_across_daylight_saving()
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Shop:TimeZone"] = "Europe/Berlin" }).Build();
+        var config = Microsoft.Extensions.Options.Options.Create(new ShopOptions { TimeZone = "Europe/Berlin" });
         // A January evening of next year: Berlin is UTC+1 then, whatever day the suite runs on.
         var winterDay = new DateOnly(DateTime.UtcNow.Year + 1, 1, 15);
         var calendar = new ShopCalendar(config, new FakeTimeProvider(new DateTimeOffset(winterDay.ToDateTime(new TimeOnly(23, 30)), TimeSpan.Zero)));

@@ -209,7 +209,7 @@ public sealed class AdminCrmPagesTests : IAsyncLifetime
         var dashboard = await _admin.GetAsync("/admin/jobs/recurring");
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         var dash = await dashboard.Content.ReadAsStringAsync();
-        Assert.Contains(HangfireSetup.OutboxDispatchJobId, dash);
+        Assert.Contains(OutboxDispatchJob.Id, dash);
         var csp = dashboard.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("style-src 'self' 'unsafe-inline'", csp);
         Assert.Contains("script-src 'self';", csp);

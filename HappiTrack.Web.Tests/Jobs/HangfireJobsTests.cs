@@ -3,6 +3,7 @@ using HappiTrack.Web.Tests.Infrastructure;
 using Hangfire;
 using Hangfire.Storage;
 using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ public class HangfireJobsTests
         var kit = new BrainKit(app);
 
         var ids = app.Services.GetRequiredService<JobStorage>().GetConnection().GetRecurringJobs().Select(j => j.Id).ToList();
-        foreach (var id in new[] { HangfireSetup.CartAbandonmentJobId, HangfireSetup.OutboxDispatchJobId, HangfireSetup.ProjectEventsJobId, HangfireSetup.TokensExpireJobId })
+        foreach (var id in new[] { CartAbandonmentJob.Id, OutboxDispatchJob.Id, ProjectEventsJob.Id, TokensExpireJob.Id })
             Assert.Contains(id, ids);
 
         var contact = await kit.ContactAsync();

@@ -102,7 +102,7 @@ public sealed class KillDuringJobTests(ITestOutputHelper output)
     }
 
     private static List<long> ProcessingOutboxJobs(string jobsFile) => Query(jobsFile,
-        "SELECT Id FROM Job WHERE StateName = 'Processing' AND InvocationData LIKE '%DispatchOutbox%' ORDER BY Id",
+        "SELECT Id FROM Job WHERE StateName = 'Processing' AND InvocationData LIKE '%OutboxDispatchJob%' ORDER BY Id",
         reader => reader.GetInt64(0));
 
     private static string? JobState(string jobsFile, long id) =>

@@ -49,8 +49,9 @@ public sealed class StartupBannerTests
         Assert.Equal("http://localhost:5000", StartupBanner.BaseUrl(["http://0.0.0.0:5000"]));
     }
 
-    private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
-        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+    private static AdminOptions Configuration(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build()
+            .GetSection(AdminOptions.Section).Get<AdminOptions>() ?? new AdminOptions();
 
     private static IHostEnvironment Environment(string name) => new FakeEnvironment { EnvironmentName = name };
 

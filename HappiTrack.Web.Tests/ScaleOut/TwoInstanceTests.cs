@@ -121,7 +121,7 @@ public sealed class TwoInstanceTests(TwoInstances instances) : IClassFixture<Two
         var window = DateTime.UtcNow - instances.StartedAt;
 
         Assert.Equal(2L, await instances.ScalarAsync<long>("SELECT count(*) FROM hangfire.server"));
-        const string expireJobs = "FROM hangfire.job j WHERE j.invocationdata::text LIKE '%ExpireTokens%'";
+        const string expireJobs = "FROM hangfire.job j WHERE j.invocationdata::text LIKE '%TokensExpireJob%'";
         var lastJob = await instances.ScalarAsync<long>($"SELECT coalesce(max(j.id), 0) {expireJobs}");
         var jobs = await instances.ScalarAsync<long>($"SELECT count(*) {expireJobs} AND j.id <= {lastJob}");
 
@@ -131,7 +131,7 @@ public sealed class TwoInstanceTests(TwoInstances instances) : IClassFixture<Two
         // Two instances scheduling on their own would both fire in the same slot.
         var stamps = await instances.ScalarAsync<string>(
             "SELECT coalesce(string_agg(p.value, ','), '') FROM hangfire.jobparameter p JOIN hangfire.job j ON j.id = p.jobid " +
-            $"WHERE p.name = 'Time' AND j.invocationdata::text LIKE '%ExpireTokens%' AND j.id <= {lastJob}");
+            $"WHERE p.name = 'Time' AND j.invocationdata::text LIKE '%TokensExpireJob%' AND j.id <= {lastJob}");
         var slots = stamps.Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(v => long.Parse(v.Trim('"'), System.Globalization.CultureInfo.InvariantCulture) / 2).ToList();
         Assert.Equal(jobs, slots.Count);
@@ -151,7 +151,7 @@ public sealed class TwoInstanceTests(TwoInstances instances) : IClassFixture<Two
             $"SELECT coalesce(string_agg(j.statename || ': ' || coalesce(s.reason, '') || ' ' || coalesce(s.data::text, ''), ' | '), '') {expireJobs.Replace("WHERE", "LEFT JOIN hangfire.state s ON s.id = j.stateid WHERE")} AND j.id <= {lastJob} AND j.statename <> 'Succeeded'");
         Assert.True(notSucceeded.Length == 0, notSucceeded);
         var runs = await instances.ScalarAsync<long>(
-            $"SELECT count(*) FROM hangfire.state s JOIN hangfire.job j ON j.id = s.jobid WHERE s.name = 'Processing' AND j.invocationdata::text LIKE '%ExpireTokens%' AND j.id <= {lastJob}");
+            $"SELECT count(*) FROM hangfire.state s JOIN hangfire.job j ON j.id = s.jobid WHERE s.name = 'Processing' AND j.invocationdata::text LIKE '%TokensExpireJob%' AND j.id <= {lastJob}");
         Assert.Equal(jobs, runs);
     }
 

@@ -19,19 +19,48 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
 
     public bool IsPostgres => Provider == DatabaseProvider.Postgres;
 
+    /// <summary>
+    /// Read before the container exists (it picks the EF provider in <see cref="DataServiceCollectionExtensions.AddAppDatabase"/>):
+    /// the <c>Database</c> section bound with <c>Get</c> and checked by the same <see cref="DatabaseSettingsValidator"/> the
+    /// registered options use; the connection string stays where ASP.NET Core keeps it, <c>ConnectionStrings:Default</c>.
+    /// </summary>
     public static DatabaseOptions From(IConfiguration configuration)
     {
-        var name = configuration["Database:Provider"];
-        var provider = string.IsNullOrWhiteSpace(name) ? DatabaseProvider.Sqlite
-            : Enum.TryParse<DatabaseProvider>(name.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed
-            : throw new InvalidOperationException($"Database:Provider must be Sqlite or Postgres, not '{name}'.");
-        var connectionString = configuration.GetConnectionString("Default");
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            connectionString = provider == DatabaseProvider.Sqlite ? DefaultSqlite
-                : throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Default is not set.");
-        }
+        var settings = configuration.GetSection(DatabaseSettings.Section).Get<DatabaseSettings>() ?? new DatabaseSettings();
+        settings.ConnectionString = configuration.GetConnectionString("Default");
+        var result = new DatabaseSettingsValidator().Validate(null, settings);
+        if (result.Failed) throw new InvalidOperationException(result.FailureMessage);
+        var provider = settings.ParsedProvider!.Value;
+        var connectionString = string.IsNullOrWhiteSpace(settings.ConnectionString) ? DefaultSqlite : settings.ConnectionString;
         return new DatabaseOptions(provider, connectionString);
+    }
+}
+
+/// <summary>The <c>Database</c> section (<c>Database:Provider</c>: Sqlite, the default, or Postgres) and <c>ConnectionStrings:Default</c>.</summary>
+public sealed class DatabaseSettings
+{
+    public const string Section = "Database";
+
+    public string? Provider { get; set; }
+
+    /// <summary>Not in the section: filled from <c>ConnectionStrings:Default</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    public DatabaseProvider? ParsedProvider =>
+        string.IsNullOrWhiteSpace(Provider) ? DatabaseProvider.Sqlite
+        : Enum.TryParse<DatabaseProvider>(Provider.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed
+        : null;
+}
+
+public sealed class DatabaseSettingsValidator : Microsoft.Extensions.Options.IValidateOptions<DatabaseSettings>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, DatabaseSettings settings)
+    {
+        if (settings.ParsedProvider is not { } provider)
+            return Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"Database:Provider must be Sqlite or Postgres, not '{settings.Provider}'.");
+        if (provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(settings.ConnectionString))
+            return Microsoft.Extensions.Options.ValidateOptionsResult.Fail("Database:Provider is Postgres but ConnectionStrings:Default is not set.");
+        return Microsoft.Extensions.Options.ValidateOptionsResult.Success;
     }
 }
 
@@ -47,6 +76,10 @@ public static class DataServiceCollectionExtensions
     {
         var options = DatabaseOptions.From(configuration);
         services.AddSingleton(options);
+        // The same section as bound options, so it is validated on start like every other one.
+        services.AddOptions<DatabaseSettings>().BindConfiguration(DatabaseSettings.Section)
+            .Configure(s => s.ConnectionString = configuration.GetConnectionString("Default")).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<DatabaseSettings>, DatabaseSettingsValidator>();
         if (options.IsPostgres)
         {
             services.AddDbContextPool<AppDbContext, PostgresAppDbContext>(db => db.UseNpgsql(options.ConnectionString));

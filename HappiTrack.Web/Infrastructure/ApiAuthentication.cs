@@ -38,7 +38,7 @@ public sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IConfiguration configuration,
+    IOptionsMonitor<AdminOptions> admin,
     ApiTokenService tokens,
     IAntiforgery antiforgery)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -57,7 +57,7 @@ public sealed class ApiTokenAuthenticationHandler(
 
     private async Task<AuthenticateResult> AuthenticateBearerAsync(string presented)
     {
-        var configured = configuration["Admin:ApiToken"];
+        var configured = admin.CurrentValue.ApiToken;
         if (!string.IsNullOrEmpty(configured) && FixedTimeEquals(presented, configured))
             return Success("api-token:configuration", null);
 

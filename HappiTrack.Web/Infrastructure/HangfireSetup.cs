@@ -9,6 +9,7 @@ using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Shared;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace HappiTrack.Web.Infrastructure;
@@ -23,18 +24,16 @@ namespace HappiTrack.Web.Infrastructure;
 /// </summary>
 public static class HangfireSetup
 {
-    public const string ProjectEventsJobId = "brain:project-events";
-    public const string CartAbandonmentJobId = "brain:cart-abandonment";
-    public const string OutboxDispatchJobId = "outbox:dispatch";
-    public const string TokensExpireJobId = "tokens:expire";
-
     public static IServiceCollection AddBackgroundJobs(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        var options = JobsOptions.From(configuration, environment);
-        services.AddSingleton(options);
+        var database = DatabaseOptions.From(configuration);
+        var options = JobsOptions.Read(configuration, environment, database);
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section)
+            .PostConfigure(o => o.ApplyDefaults(environment, database)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JobsOptions>>(new JobsOptionsValidator(database));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<JobsOptions>>().Value);
         // Registered before AddHangfire so this app's clients and server use it instead of the
         // process-wide JobStorage.Current (several apps in one test process must not share one).
-        var database = DatabaseOptions.From(configuration);
         services.AddSingleton<JobStorage>(_ => options.Storage switch
         {
             JobStorageKind.Postgres => PostgresStorage(database.ConnectionString),
@@ -50,7 +49,7 @@ public static class HangfireSetup
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseLogProvider(new DisposalSafeLogProvider(provider.GetRequiredService<ILoggerFactory>())));
-        if (options.RunServer)
+        if (options.ServerRuns)
         {
             services.AddHangfireServer(server =>
             {
@@ -60,9 +59,8 @@ public static class HangfireSetup
             });
         }
         services.AddSingleton<HangfireTriggers>();
-        services.AddSingleton<IBrainTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
+        services.AddSingleton<IProjectEventsTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
         services.AddSingleton<IOutboxTrigger>(sp => sp.GetRequiredService<HangfireTriggers>());
-        services.AddScoped<BrainJobs>();
         return services;
     }
 
@@ -98,58 +96,65 @@ public static class HangfireSetup
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storage), storage);
     }
 
-    /// <summary>Registers (or updates) the recurring jobs under their constant ids.</summary>
+    /// <summary>Registers (or updates) every feature's <see cref="RecurringJobRegistration"/> under its constant id, in UTC.</summary>
     public static WebApplication UseBackgroundJobs(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<JobsOptions>();
         var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
         var utc = new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc };
-        recurring.AddOrUpdate<BrainJobs>(ProjectEventsJobId, j => j.ProjectEvents(CancellationToken.None), options.ProjectEventsCron, utc);
-        recurring.AddOrUpdate<BrainJobs>(CartAbandonmentJobId, j => j.EvaluateAbandonedCarts(CancellationToken.None), options.CartAbandonmentCron, utc);
-        recurring.AddOrUpdate<BrainJobs>(OutboxDispatchJobId, j => j.DispatchOutbox(CancellationToken.None), options.OutboxCron, utc);
-        recurring.AddOrUpdate<BrainJobs>(TokensExpireJobId, j => j.ExpireTokens(CancellationToken.None), options.TokensExpireCron, utc);
+        foreach (var job in app.Services.GetServices<RecurringJobRegistration>())
+            job.Apply(recurring, options, utc);
         return app;
     }
 }
 
 /// <summary>
-/// <c>Jobs:RunServer</c> (default true; false in the Testing environment, where tests call the job
-/// classes directly with a fake clock) and the cron of each recurring job (<c>Jobs:Cron:*</c>, six
-/// fields = with seconds).
+/// The <c>Jobs</c> section: <c>Jobs:RunServer</c> (default true; false in the Testing environment, where
+/// tests call the job classes directly with a fake clock), <c>Jobs:Storage</c>, <c>Jobs:Sqlite:*</c> and the
+/// cron of each recurring job (<c>Jobs:Cron:*</c>, six fields = with seconds). Bound like every options class,
+/// but also read once before the container is built (<see cref="HangfireSetup.AddBackgroundJobs"/> must know
+/// whether to add a server and which storage), so the defaults that depend on the environment and the
+/// database are filled in by <see cref="ApplyDefaults"/> on both paths and the same validator runs on both.
 /// </summary>
-public sealed record JobsOptions(bool RunServer, string ProjectEventsCron, string CartAbandonmentCron, string OutboxCron, string TokensExpireCron)
+public sealed class JobsOptions
 {
+    public const string Section = "Jobs";
+
+    public bool? RunServer { get; set; }
+
     /// <summary><c>Jobs:Storage</c>: <c>Sqlite</c>, <c>InMemory</c> or <c>Postgres</c>; see <see cref="DefaultStorage"/>.</summary>
-    public JobStorageKind Storage { get; init; }
+    public JobStorageKind? Storage { get; set; }
 
-    /// <summary><c>Jobs:Sqlite:Path</c>: the jobs' own file, by default beside the app database as <c>{name}-jobs.db</c>.</summary>
-    public string SqlitePath { get; init; } = DefaultSqlitePath;
+    public JobsSqliteOptions Sqlite { get; set; } = new();
 
-    /// <summary><c>Jobs:Sqlite:InvisibilityTimeout</c>: how long before a job whose process died is run again.</summary>
-    public TimeSpan SqliteInvisibilityTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public JobsCronOptions Cron { get; set; } = new();
+
+    public bool ServerRuns => RunServer == true;
+    public string ProjectEventsCron => Cron.ProjectEvents;
+    public string CartAbandonmentCron => Cron.CartAbandonment;
+    public string OutboxCron => Cron.Outbox;
+    public string TokensExpireCron => Cron.TokensExpire;
+    public string AnalyticsRollupCron => Cron.AnalyticsRollup;
+    public string SqlitePath => Sqlite.Path ?? DefaultSqlitePath;
+    public TimeSpan SqliteInvisibilityTimeout => Sqlite.InvisibilityTimeout;
 
     public const string DefaultSqlitePath = "happitrack-jobs.db";
 
-    public static JobsOptions From(IConfiguration configuration, IHostEnvironment environment)
+    /// <summary>Reads the section before the container exists: bound, defaulted and validated exactly as the registered options.</summary>
+    public static JobsOptions Read(IConfiguration configuration, IHostEnvironment environment, DatabaseOptions database)
     {
-        var database = DatabaseOptions.From(configuration);
-        var name = configuration["Jobs:Storage"];
-        var storage = string.IsNullOrWhiteSpace(name) ? DefaultStorage(database, environment)
-            : Enum.TryParse<JobStorageKind>(name.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed
-            : throw new InvalidOperationException($"Jobs:Storage must be Sqlite, InMemory or Postgres, not '{name}'.");
-        if (storage == JobStorageKind.Postgres && !database.IsPostgres)
-            throw new InvalidOperationException("Jobs:Storage is Postgres but Database:Provider is not: the jobs live in the app's PostgreSQL database.");
-        return new(
-            configuration.GetValue("Jobs:RunServer", !environment.IsEnvironment("Testing")),
-            configuration["Jobs:Cron:ProjectEvents"] ?? "*/5 * * * * *",
-            configuration["Jobs:Cron:CartAbandonment"] ?? "*/30 * * * * *",
-            configuration["Jobs:Cron:Outbox"] ?? "*/5 * * * * *",
-            configuration["Jobs:Cron:TokensExpire"] ?? "0 */5 * * * *")
-        {
-            Storage = storage,
-            SqlitePath = configuration["Jobs:Sqlite:Path"] is { Length: > 0 } path ? path : SqlitePathBeside(database),
-            SqliteInvisibilityTimeout = configuration.GetValue("Jobs:Sqlite:InvisibilityTimeout", TimeSpan.FromMinutes(10)),
-        };
+        var options = configuration.GetSection(Section).Get<JobsOptions>() ?? new JobsOptions();
+        options.ApplyDefaults(environment, database);
+        var result = new JobsOptionsValidator(database).Validate(null, options);
+        if (result.Failed) throw new OptionsValidationException(Options.DefaultName, typeof(JobsOptions), result.Failures);
+        return options;
+    }
+
+    public void ApplyDefaults(IHostEnvironment environment, DatabaseOptions database)
+    {
+        RunServer ??= !environment.IsEnvironment("Testing");
+        Storage ??= DefaultStorage(database, environment);
+        if (string.IsNullOrEmpty(Sqlite.Path)) Sqlite.Path = SqlitePathBeside(database);
     }
 
     /// <summary>PostgreSQL's database when the app runs on it; memory in the Testing environment (fast, isolated); else the jobs file.</summary>
@@ -177,6 +182,45 @@ public sealed record JobsOptions(bool RunServer, string ProjectEventsCron, strin
     }
 }
 
+public sealed class JobsSqliteOptions
+{
+    /// <summary><c>Jobs:Sqlite:Path</c>: the jobs' own file, by default beside the app database as <c>{name}-jobs.db</c>.</summary>
+    public string? Path { get; set; }
+
+    /// <summary><c>Jobs:Sqlite:InvisibilityTimeout</c>: how long before a job whose process died is run again.</summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+public sealed class JobsCronOptions
+{
+    public string ProjectEvents { get; set; } = "*/5 * * * * *";
+    public string CartAbandonment { get; set; } = "*/30 * * * * *";
+    public string Outbox { get; set; } = "*/5 * * * * *";
+    public string TokensExpire { get; set; } = "0 */5 * * * *";
+    /// <summary>Five fields: every five minutes.</summary>
+    public string AnalyticsRollup { get; set; } = "*/5 * * * *";
+}
+
+public sealed class JobsOptionsValidator(DatabaseOptions database) : IValidateOptions<JobsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, JobsOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Storage is { } storage && !Enum.IsDefined(storage))
+            errors.Add($"Jobs:Storage must be Sqlite, InMemory or Postgres, not '{storage}'.");
+        if (options.Storage == JobStorageKind.Postgres && !database.IsPostgres)
+            errors.Add("Jobs:Storage is Postgres but Database:Provider is not: the jobs live in the app's PostgreSQL database.");
+        if (options.Sqlite.InvisibilityTimeout <= TimeSpan.Zero)
+            errors.Add("Jobs:Sqlite:InvisibilityTimeout must be positive.");
+        foreach (var (key, cron) in new[] { ("ProjectEvents", options.Cron.ProjectEvents), ("CartAbandonment", options.Cron.CartAbandonment),
+                     ("Outbox", options.Cron.Outbox), ("TokensExpire", options.Cron.TokensExpire), ("AnalyticsRollup", options.Cron.AnalyticsRollup) })
+        {
+            if (string.IsNullOrWhiteSpace(cron)) errors.Add($"Jobs:Cron:{key} must not be empty.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
 public enum JobStorageKind
 {
     Sqlite,
@@ -184,50 +228,26 @@ public enum JobStorageKind
     Postgres,
 }
 
-/// <summary>The job entry points Hangfire calls; each resolves its worker from the job's DI scope.</summary>
-public sealed class BrainJobs(IServiceProvider services, HangfireTriggers triggers)
-{
-    [AutomaticRetry(Attempts = 0)]
-    public Task ProjectEvents(CancellationToken ct)
-    {
-        triggers.ProjectionStarted();
-        return services.GetRequiredService<EventProjector>().RunAsync(ct);
-    }
-
-    [AutomaticRetry(Attempts = 0)]
-    public Task EvaluateAbandonedCarts(CancellationToken ct) => services.GetRequiredService<CartAbandonmentJob>().RunAsync(ct);
-
-    [AutomaticRetry(Attempts = 0)]
-    public Task DispatchOutbox(CancellationToken ct)
-    {
-        triggers.DispatchStarted();
-        return services.GetRequiredService<OutboxProcessor>().RunAsync(ct);
-    }
-
-    [AutomaticRetry(Attempts = 0)]
-    public Task ExpireTokens(CancellationToken ct) => services.GetRequiredService<TokensExpireJob>().RunAsync(ct);
-}
-
 /// <summary>
 /// Immediate enqueue on write, at most one pending run per job: a flag is set when a run is
 /// enqueued and cleared when it starts, so a burst of pokes costs one job. Missed pokes are
 /// harmless; the recurring job runs anyway.
 /// </summary>
-public sealed class HangfireTriggers(IBackgroundJobClient jobs, JobsOptions options) : IBrainTrigger, IOutboxTrigger
+public sealed class HangfireTriggers(IBackgroundJobClient jobs, JobsOptions options) : IProjectEventsTrigger, IOutboxTrigger
 {
     private int _projectionPending;
     private int _dispatchPending;
 
-    public void Poke()
+    public void EventsWritten()
     {
-        if (!options.RunServer || Interlocked.Exchange(ref _projectionPending, 1) == 1) return;
-        jobs.Enqueue<BrainJobs>(j => j.ProjectEvents(CancellationToken.None));
+        if (!options.ServerRuns || Interlocked.Exchange(ref _projectionPending, 1) == 1) return;
+        jobs.Enqueue<ProjectEventsJob>(j => j.RunAsync(CancellationToken.None));
     }
 
     public void NudgeWritten()
     {
-        if (!options.RunServer || Interlocked.Exchange(ref _dispatchPending, 1) == 1) return;
-        jobs.Enqueue<BrainJobs>(j => j.DispatchOutbox(CancellationToken.None));
+        if (!options.ServerRuns || Interlocked.Exchange(ref _dispatchPending, 1) == 1) return;
+        jobs.Enqueue<OutboxDispatchJob>(j => j.RunAsync(CancellationToken.None));
     }
 
     internal void ProjectionStarted() => Interlocked.Exchange(ref _projectionPending, 0);

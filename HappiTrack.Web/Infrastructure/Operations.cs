@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Diagnostics;
 using HappiTrack.Web.Features.Admin;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -30,7 +31,7 @@ public static class Operations
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            logger.LogInformation("{Banner}", StartupBanner.Compose(app.Environment, app.Configuration, addresses));
+            logger.LogInformation("{Banner}", StartupBanner.Compose(app.Environment, app.Services.GetRequiredService<IOptions<AdminOptions>>().Value, addresses));
         });
         return app;
     }
@@ -93,7 +94,7 @@ public static class StartupBanner
 {
     public const string Category = "HappiTrack.Startup";
 
-    public static string Compose(IHostEnvironment environment, IConfiguration configuration, IEnumerable<string> addresses)
+    public static string Compose(IHostEnvironment environment, AdminOptions admin, IEnumerable<string> addresses)
     {
         var root = BaseUrl(addresses);
         var lines = new List<string>
@@ -104,7 +105,7 @@ public static class StartupBanner
         };
         if (environment.IsDevelopment())
         {
-            var email = configuration["Admin:Email"];
+            var email = admin.Email;
             lines.Add(string.IsNullOrWhiteSpace(email)
                 ? $"  Sign in as {AdminSeeder.DevelopmentEmail} / {AdminSeeder.DevelopmentPassword} (Development only)"
                 : $"  Sign in as {email.Trim()} with the password in Admin:Password");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Identity;
@@ -14,7 +15,7 @@ namespace HappiTrack.Web.Features.Admin;
 /// </summary>
 public sealed class AdminSeeder(
     IServiceProvider services,
-    IConfiguration configuration,
+    IOptions<AdminOptions> admin,
     IHostEnvironment environment,
     ILogger<AdminSeeder> logger) : IHostedService
 {
@@ -43,8 +44,8 @@ public sealed class AdminSeeder(
 
         if (!environment.IsDevelopment()) await RetireDevelopmentAdminAsync(scoped, users);
 
-        var email = configuration["Admin:Email"];
-        var password = configuration["Admin:Password"];
+        var email = admin.Value.Email;
+        var password = admin.Value.Password;
         var configured = !string.IsNullOrWhiteSpace(email) && !string.IsNullOrEmpty(password);
 
         if (!configured && (!string.IsNullOrWhiteSpace(email) || !string.IsNullOrEmpty(password)))

@@ -83,6 +83,7 @@ public static class IdentitySetup
             .SetApplicationName("HappiTrack")
             .PersistKeysToDbContext<AppDbContext>();
 
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateOnStart();
         services.AddHostedService<AdminSeeder>();
         services.AddLoginRateLimit();
         return services;

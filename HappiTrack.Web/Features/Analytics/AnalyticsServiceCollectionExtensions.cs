@@ -1,4 +1,3 @@
-using Hangfire;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -14,16 +13,13 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddScoped<AnalyticsDashboard>();
         services.AddScoped<DemoDataGenerator>();
         services.AddScoped<AnalyticsJobs>();
+        services.AddRecurringJob<AnalyticsJobs>(RollupService.RecurringJobId, j => j.RefreshRollups(CancellationToken.None), jobs => jobs.AnalyticsRollupCron);
         return services;
     }
 
-    /// <summary>The CSV exports, and the roll-up refresh as a recurring job (Areas/Analytics is authorised by AddAdminArea's convention).</summary>
+    /// <summary>The CSV exports (Areas/Analytics is authorised by AddAdminArea's convention).</summary>
     public static IEndpointRouteBuilder MapAnalytics(this IEndpointRouteBuilder app)
     {
-        var cron = app.ServiceProvider.GetRequiredService<IConfiguration>()["Jobs:Cron:AnalyticsRollup"] ?? "*/5 * * * *";
-        app.ServiceProvider.GetRequiredService<IRecurringJobManager>().AddOrUpdate<AnalyticsJobs>(
-            RollupService.RecurringJobId, j => j.RefreshRollups(CancellationToken.None), cron,
-            new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
         app.MapGet("/analytics/export/{chart}.csv", ExportCsvAsync)
             .RequireAuthorization(AuthPolicies.AnalyticsAccess)
             .WithName("AnalyticsCsvExport");

@@ -1,4 +1,5 @@
 using HappiTrack.Web.Features.Shared;
+using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Features.Analytics;
 
@@ -10,11 +11,11 @@ public sealed class ShopCalendar
 {
     private readonly TimeProvider _clock;
 
-    public ShopCalendar(IConfiguration configuration, TimeProvider clock)
+    public ShopCalendar(IOptions<ShopOptions> shop, TimeProvider clock)
     {
         _clock = clock;
         // The same reading as quiet hours, so "a day" means one thing across the app.
-        Zone = ShopContext.ResolveZone(configuration["Shop:TimeZone"]);
+        Zone = ShopContext.ResolveZone(shop.Value.TimeZone);
     }
 
     public TimeZoneInfo Zone { get; }

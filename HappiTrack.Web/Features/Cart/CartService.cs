@@ -34,7 +34,7 @@ public sealed record CartResult(string? Field, string? Error)
 /// The shopper's server-side cart, keyed by the <c>ht_vid</c> visitor id. Every change writes its
 /// authoritative tracking event in the same SaveChanges, so scores never depend on the browser.
 /// </summary>
-public sealed class CartService(AppDbContext db, TimeProvider clock, IBrainTrigger brain, IEventStore events)
+public sealed class CartService(AppDbContext db, TimeProvider clock, IProjectEventsTrigger projectEvents, IEventStore events)
 {
     public const string QuantityMessage = "Choose a quantity between 1 and 99.";
     public const string UnknownProductMessage = "Sorry, that product is not in our catalog.";
@@ -80,7 +80,7 @@ public sealed class CartService(AppDbContext db, TimeProvider clock, IBrainTrigg
         await RecordAsync(visitorId, EventTypes.AddToCart, productId, new { qty = quantity }, now, ct);
         await db.SaveChangesAsync(ct);
         _cached = null;
-        brain.Poke();
+        projectEvents.EventsWritten();
         return CartResult.Ok;
     }
 

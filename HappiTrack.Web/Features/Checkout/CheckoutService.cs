@@ -31,7 +31,7 @@ public static class CheckoutFields
     public const string DiscountToken = "DiscountToken";
 }
 
-public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IBrainTrigger brain, NudgeAttribution attribution, IEventStore events)
+public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IProjectEventsTrigger projectEvents, NudgeAttribution attribution, IEventStore events)
 {
     public const int MaxNameLength = 100;
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
@@ -130,7 +130,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
         if (discount?.TokenId is { } tokenId)
             await db.Set<DiscountToken>().Where(t => t.Id == tokenId).ExecuteUpdateAsync(x => x.SetProperty(t => t.RedeemedOrderId, order.Id), ct);
         await transaction.CommitAsync(ct);
-        brain.Poke();
+        projectEvents.EventsWritten();
         return new CheckoutResult(order, new Dictionary<string, string>());
     }
 

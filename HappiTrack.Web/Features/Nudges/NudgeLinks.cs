@@ -28,7 +28,7 @@ public static class NudgeLinks
     }
 
     private static async Task<Results<RedirectHttpResult, NotFound>> FollowAsync(
-        string code, HttpContext http, AppDbContext db, VisitorLinker linker, TimeProvider clock, IBrainTrigger brain, CancellationToken ct)
+        string code, HttpContext http, AppDbContext db, VisitorLinker linker, TimeProvider clock, IProjectEventsTrigger projectEvents, CancellationToken ct)
     {
         if (code.Length != 22 || !Base64Url.IsValid(code)) return TypedResults.NotFound();
         var nudge = await db.Set<Nudge>().Include(n => n.Token).FirstOrDefaultAsync(n => n.Code == code, ct);
@@ -41,7 +41,7 @@ public static class NudgeLinks
         if (nudge.Kind == NudgeKinds.CartRescue && nudge.CartSnapshot is not null)
             await RestoreCartAsync(db, visitorId, nudge.CartSnapshot, now, ct);
         await db.SaveChangesAsync(ct);
-        brain.Poke();
+        projectEvents.EventsWritten();
 
         var liveToken = nudge.TokenValue is not null && nudge.Token is { RedeemedAt: null } token && token.ExpiresAt > now
             ? nudge.TokenValue : null;

@@ -1,4 +1,4 @@
-using HappiTrack.Web.Features.Shared;
+using HappiTrack.Web.Infrastructure;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -9,13 +9,15 @@ public static class NudgesServiceCollectionExtensions
 {
     public static IServiceCollection AddNudges(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<ShopContext>();
         services.AddScoped<NudgeOutbox>();
         services.AddScoped<OutboxProcessor>();
         services.AddScoped<WhatsAppWebhook>();
         services.AddScoped<NudgeAttribution>();
         services.AddScoped<OutboxAdmin>();
         services.AddScoped<TokensExpireJob>();
+        services.AddScoped<OutboxDispatchJob>();
+        services.AddRecurringJob<OutboxDispatchJob>(OutboxDispatchJob.Id, j => j.RunAsync(CancellationToken.None), jobs => jobs.OutboxCron);
+        services.AddRecurringJob<TokensExpireJob>(TokensExpireJob.Id, j => j.RunScheduledAsync(CancellationToken.None), jobs => jobs.TokensExpireCron);
         services.AddOptions<AttributionOptions>().Bind(configuration.GetSection(AttributionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AttributionOptions>, AttributionOptionsValidator>();
         services.AddOptions<WhatsAppOptions>().Bind(configuration.GetSection(WhatsAppOptions.Section));

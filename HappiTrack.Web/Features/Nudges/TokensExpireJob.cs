@@ -1,3 +1,4 @@
+using Hangfire;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Scoring;
@@ -13,6 +14,12 @@ namespace HappiTrack.Web.Features.Nudges;
 /// </summary>
 public sealed class TokensExpireJob(AppDbContext db, TimeProvider clock)
 {
+    public const string Id = "tokens:expire";
+
+    /// <summary>Hangfire's entry point (recurring on <c>Jobs:Cron:TokensExpire</c>).</summary>
+    [AutomaticRetry(Attempts = 0)]
+    public Task RunScheduledAsync(CancellationToken ct) => RunAsync(ct);
+
     public async Task<int> RunAsync(CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;

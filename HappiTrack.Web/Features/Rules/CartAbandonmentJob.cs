@@ -1,3 +1,4 @@
+using Hangfire;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Settings;
@@ -15,6 +16,12 @@ public sealed class CartAbandonmentJob(
 {
     /// <summary>Carts idle longer than this are history, not abandonment in progress.</summary>
     public static readonly TimeSpan Horizon = TimeSpan.FromDays(2);
+
+    public const string Id = "brain:cart-abandonment";
+
+    /// <summary>Hangfire's entry point (recurring on <c>Jobs:Cron:CartAbandonment</c>).</summary>
+    [AutomaticRetry(Attempts = 0)]
+    public Task RunScheduledAsync(CancellationToken ct) => RunAsync(ct);
 
     public async Task<int> RunAsync(CancellationToken ct = default)
     {

@@ -29,7 +29,7 @@ internal sealed class ProjectorCheckpointConfiguration : IEntityTypeConfiguratio
 }
 
 /// <summary>
-/// The <c>brain:project-events</c> job. Reads events after its checkpoint in id order, in bounded
+/// The project-events job's work (<see cref="ProjectEventsJob"/>). Reads events after its checkpoint in id order, in bounded
 /// batches, and in ONE transaction per batch updates interest rows, evaluates the interest and
 /// exit-intent rules, writes their nudges and advances the checkpoint. A crash rolls all of it
 /// back, so each event is applied exactly once, and scoring stays off the ingestion hot path.
@@ -43,7 +43,7 @@ public sealed class EventProjector(
     TimeProvider clock,
     ILogger<EventProjector> logger)
 {
-    public const string CheckpointName = "brain:project-events";
+    public const string CheckpointName = ProjectEventsJob.Id;
     public const int BatchSize = 500;
     private const int MaxBatchesPerRun = 20;
     private const int PrefetchChunk = 500;

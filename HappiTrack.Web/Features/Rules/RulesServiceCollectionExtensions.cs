@@ -1,3 +1,5 @@
+using HappiTrack.Web.Infrastructure;
+
 
 namespace HappiTrack.Web.Features.Rules;
 
@@ -8,6 +10,9 @@ public static class RulesServiceCollectionExtensions
         services.AddScoped<RuleActions>();
         services.AddScoped<EventProjector>();
         services.AddScoped<CartAbandonmentJob>();
+        services.AddScoped<ProjectEventsJob>();
+        services.AddRecurringJob<ProjectEventsJob>(ProjectEventsJob.Id, j => j.RunAsync(CancellationToken.None), jobs => jobs.ProjectEventsCron);
+        services.AddRecurringJob<CartAbandonmentJob>(CartAbandonmentJob.Id, j => j.RunScheduledAsync(CancellationToken.None), jobs => jobs.CartAbandonmentCron);
         return services;
     }
 }

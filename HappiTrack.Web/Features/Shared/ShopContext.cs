@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Features.Shared;
 
@@ -9,15 +10,15 @@ namespace HappiTrack.Web.Features.Shared;
 /// built from <c>Shop:PublicBaseUrl</c>, else from the server's own listening address, never from a
 /// request's Host header, which a sender controls.
 /// </summary>
-public sealed class ShopContext(IConfiguration configuration, IServer server)
+public sealed class ShopContext(IOptionsMonitor<ShopOptions> options, IServer server)
 {
-    public TimeZoneInfo TimeZone { get; } = ResolveZone(configuration["Shop:TimeZone"]);
+    public TimeZoneInfo TimeZone { get; } = ResolveZone(options.CurrentValue.TimeZone);
 
     public string BaseUrl
     {
         get
         {
-            var configured = configuration["Shop:PublicBaseUrl"];
+            var configured = options.CurrentValue.PublicBaseUrl;
             if (!string.IsNullOrWhiteSpace(configured)) return configured.TrimEnd('/');
             var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
             if (address is null) return "http://localhost";
@@ -33,7 +34,7 @@ public sealed class ShopContext(IConfiguration configuration, IServer server)
     public static TimeZoneInfo ResolveZone(string? id)
     {
         if (string.IsNullOrWhiteSpace(id)) return TimeZoneInfo.Utc;
-        // Fails start-up on a typo rather than silently sending at the wrong hours.
+        // ShopOptionsValidator has already failed start-up on an unknown id.
         return TimeZoneInfo.FindSystemTimeZoneById(id);
     }
 }

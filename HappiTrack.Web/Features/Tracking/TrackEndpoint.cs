@@ -26,7 +26,7 @@ internal static class TrackEndpoint
         ProductSlugLookup products,
         TimeProvider clock,
         IOptions<TrackingOptions> options,
-        IBrainTrigger brain)
+        IProjectEventsTrigger projectEvents)
     {
         var request = http.Request;
         if (PrivacySignals.RequestsNoTracking(request)) return TypedResults.NoContent();
@@ -59,7 +59,7 @@ internal static class TrackEndpoint
             if (outcome == IngestOutcome.Stored)
             {
                 // Scoring runs off the hot path: this only asks for a projector run soon.
-                brain.Poke();
+                projectEvents.EventsWritten();
                 return TypedResults.Accepted((string?)null);
             }
 

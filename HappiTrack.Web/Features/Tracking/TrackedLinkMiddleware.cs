@@ -34,7 +34,7 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
         var db = services.GetRequiredService<AppDbContext>();
         var linker = services.GetRequiredService<VisitorLinker>();
         var clock = services.GetRequiredService<TimeProvider>();
-        var brain = services.GetRequiredService<IBrainTrigger>();
+        var projectEvents = services.GetRequiredService<IProjectEventsTrigger>();
         var logger = services.GetRequiredService<ILogger<TrackedLinkMiddleware>>();
 
         var token = request.Query[QueryKey].Count == 1 ? request.Query[QueryKey][0] : null;
@@ -46,7 +46,7 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
             {
                 var visitorId = http.GetOrIssueVisitorId();
                 await linker.LinkAsync(visitorId, id, clock.GetUtcNow().UtcDateTime, http.RequestAborted);
-                brain.Poke(); // the visitor's anonymous interest now moves to the contact
+                projectEvents.EventsWritten(); // the visitor's anonymous interest now moves to the contact
                 logger.LogInformation("Linked a visitor to contact {ContactId} through a tracked link", id);
             }
         }

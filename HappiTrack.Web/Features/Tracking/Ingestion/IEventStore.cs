@@ -4,7 +4,8 @@ namespace HappiTrack.Web.Features.Tracking.Ingestion;
 
 /// <summary>
 /// The tracking writes that need provider-specific SQL (multi-row inserts, upserts with RETURNING).
-/// SQLite has one implementation; PostgreSQL gets its own when it joins as a provider.
+/// One implementation per database provider: <see cref="SqliteEventStore"/> and <see cref="PostgresEventStore"/>,
+/// chosen by <c>Database:Provider</c>.
 /// </summary>
 public interface IEventStore
 {

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Options;
+
+namespace HappiTrack.Web.Features.Shared;
+
+/// <summary>The <c>Shop</c> section: the shop's time zone and the public base URL of the links we hand out.</summary>
+public sealed class ShopOptions
+{
+    public const string Section = "Shop";
+
+    /// <summary>IANA or Windows id; empty means UTC.</summary>
+    public string? TimeZone { get; set; }
+
+    /// <summary>Absolute http(s) URL; empty means the server's own listening address.</summary>
+    public string? PublicBaseUrl { get; set; }
+}
+
+/// <summary>Fails start-up on a typo rather than sending at the wrong hours or handing out broken links.</summary>
+public sealed class ShopOptionsValidator : IValidateOptions<ShopOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ShopOptions options)
+    {
+        var errors = new List<string>();
+        if (!string.IsNullOrWhiteSpace(options.TimeZone) && !TimeZoneInfo.TryFindSystemTimeZoneById(options.TimeZone, out _))
+            errors.Add($"Shop:TimeZone '{options.TimeZone}' is not a known time zone id.");
+        if (!string.IsNullOrWhiteSpace(options.PublicBaseUrl)
+            && !(Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)))
+            errors.Add($"Shop:PublicBaseUrl '{options.PublicBaseUrl}' must be an absolute http or https URL.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
