@@ -7,6 +7,7 @@ using HappiTrack.Web.Features.Checkout;
 using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
+using HappiTrack.Web.Features.Privacy;
 using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Scoring;
 using HappiTrack.Web.Features.Settings;
@@ -37,6 +38,7 @@ builder.Services.AddTokens();
 builder.Services.AddNudges(builder.Configuration);
 builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
 builder.Services.AddAnalytics();
+builder.Services.AddPrivacy(builder.Environment);
 
 var app = builder.Build();
 
@@ -55,6 +57,7 @@ app.MapAdmin();
 app.MapLegacyRedirects();
 app.MapNudges();
 app.MapAnalytics();
+app.MapPrivacy();
 app.UseBackgroundJobs();
 
 app.Run();

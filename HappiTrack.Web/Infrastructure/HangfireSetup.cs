@@ -135,6 +135,7 @@ public sealed class JobsOptions
     public string OutboxCron => Cron.Outbox;
     public string TokensExpireCron => Cron.TokensExpire;
     public string AnalyticsRollupCron => Cron.AnalyticsRollup;
+    public string PrivacyRetentionCron => Cron.PrivacyRetention;
     public string SqlitePath => Sqlite.Path ?? DefaultSqlitePath;
     public TimeSpan SqliteInvisibilityTimeout => Sqlite.InvisibilityTimeout;
 
@@ -199,6 +200,8 @@ public sealed class JobsCronOptions
     public string TokensExpire { get; set; } = "0 */5 * * * *";
     /// <summary>Five fields: every five minutes.</summary>
     public string AnalyticsRollup { get; set; } = "*/5 * * * *";
+    /// <summary>Five fields: hourly, off the top of the hour.</summary>
+    public string PrivacyRetention { get; set; } = "17 * * * *";
 }
 
 public sealed class JobsOptionsValidator(DatabaseOptions database) : IValidateOptions<JobsOptions>
@@ -213,7 +216,7 @@ public sealed class JobsOptionsValidator(DatabaseOptions database) : IValidateOp
         if (options.Sqlite.InvisibilityTimeout <= TimeSpan.Zero)
             errors.Add("Jobs:Sqlite:InvisibilityTimeout must be positive.");
         foreach (var (key, cron) in new[] { ("ProjectEvents", options.Cron.ProjectEvents), ("CartAbandonment", options.Cron.CartAbandonment),
-                     ("Outbox", options.Cron.Outbox), ("TokensExpire", options.Cron.TokensExpire), ("AnalyticsRollup", options.Cron.AnalyticsRollup) })
+                     ("Outbox", options.Cron.Outbox), ("TokensExpire", options.Cron.TokensExpire), ("AnalyticsRollup", options.Cron.AnalyticsRollup), ("PrivacyRetention", options.Cron.PrivacyRetention) })
         {
             if (string.IsNullOrWhiteSpace(cron)) errors.Add($"Jobs:Cron:{key} must not be empty.");
         }

@@ -31,7 +31,7 @@ public static class CheckoutFields
     public const string DiscountToken = "DiscountToken";
 }
 
-public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IProjectEventsTrigger projectEvents, NudgeAttribution attribution, IEventStore events)
+public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IProjectEventsTrigger projectEvents, NudgeAttribution attribution, IEventStore events, IOptInSuppression suppression)
 {
     public const int MaxNameLength = 100;
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
@@ -173,6 +173,8 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
     private async Task CreateOptedInContactIfNewAsync(string phone, string name, DateTime now, CancellationToken ct)
     {
         if (await db.Contacts.AnyAsync(c => c.Phone == phone, ct)) return;
+        // An erased person's number: the ticked box is refused as an opt-out, and nothing of them is stored again.
+        if (await suppression.IsSuppressedAsync(phone, ct)) return;
         var contact = new Contact { Phone = phone, Name = name, LinkToken = LinkToken.New(), CreatedAt = now };
         contact.OptIn(ConsentSources.Checkout, now);
         db.Contacts.Add(contact);

@@ -40,6 +40,9 @@ public sealed class Contact
     /// <summary>Messaging is allowed only with a standing opt-in that was not withdrawn.</summary>
     public bool MayBeMessaged => OptedIn && !OptedOut;
 
+    /// <summary>Appended by <see cref="OptIn"/> and <see cref="OptOut"/>; saved with the contact.</summary>
+    public List<ConsentChange> ConsentHistory { get; } = [];
+
     /// <summary>
     /// Records consent with its time and source. Staff, the API and checkout can only add consent
     /// that was never given: only the contact's own word (<see cref="ConsentSources.WhatsApp"/>, a
@@ -55,17 +58,17 @@ public sealed class Contact
         OptedIn = true;
         OptedInAt = at;
         OptInSource = source;
+        ConsentHistory.Add(new ConsentChange { OptedIn = true, Source = source, At = at });
         return true;
     }
 
     /// <summary>
     /// Withdraws consent; it stands until the contact opts in again themselves. Callers cancel the
-    /// contact's waiting nudges in the same unit of work. Only the opt-in's source has a column, so
-    /// <paramref name="source"/> is for the caller's log and for the next rule that needs it.
+    /// contact's waiting nudges in the same unit of work. The source is kept in <see cref="ConsentHistory"/>.
     /// </summary>
     public void OptOut(string source, DateTime at)
     {
-        _ = source;
+        if (!OptedOut) ConsentHistory.Add(new ConsentChange { OptedIn = false, Source = source, At = at });
         OptedOut = true;
         OptedOutAt = at;
     }
@@ -79,6 +82,8 @@ public static class ConsentSources
     public const string Checkout = "checkout";
     /// <summary>The contact's own message (START/STOP) on WhatsApp.</summary>
     public const string WhatsApp = "whatsapp";
+    /// <summary>The number belongs to a person whose data was erased (see <see cref="IOptInSuppression"/>).</summary>
+    public const string Erasure = "erasure";
 }
 
 internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>

@@ -6,7 +6,7 @@ namespace HappiTrack.Web.Features.Contacts;
 public sealed record ContactInitResult(Contact Contact, bool Created);
 
 /// <summary>Creates contacts and their tracked links; shared by the admin API and the admin pages.</summary>
-public sealed class ContactService(AppDbContext db, TimeProvider clock)
+public sealed class ContactService(AppDbContext db, TimeProvider clock, IOptInSuppression suppression)
 {
     public const int MaxNameLength = 100;
 
@@ -31,6 +31,8 @@ public sealed class ContactService(AppDbContext db, TimeProvider clock)
         if (contact is null)
         {
             contact = new Contact { Phone = e164Phone, Name = name, LinkToken = LinkToken.New(), CreatedAt = now };
+            // An erased person's number comes back opted out: staff and API consent cannot override it, only their own START.
+            if (await suppression.IsSuppressedAsync(e164Phone, ct)) contact.OptOut(ConsentSources.Erasure, now);
             db.Contacts.Add(contact);
         }
         else if (name is not null)

@@ -471,62 +471,36 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.ToTable("Tags");
                 });
 
-            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Campaign", b =>
+            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.ConsentChange", b =>
                 {
-                    b.Property<int>("Id")
+                    b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("integer");
+                        .HasColumnType("bigint");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
-                    b.Property<DateTime>("CreatedAt")
+                    b.Property<DateTime>("At")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("CreatedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<int>("Deferred")
+                    b.Property<int>("ContactId")
                         .HasColumnType("integer");
 
-                    b.Property<int>("Matched")
-                        .HasColumnType("integer");
+                    b.Property<bool>("OptedIn")
+                        .HasColumnType("boolean");
 
-                    b.Property<string>("Message")
+                    b.Property<string>("Source")
                         .IsRequired()
-                        .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
-                    b.Property<int>("Queued")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("SegmentJson")
-                        .IsRequired()
-                        .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
-
-                    b.Property<int>("SuppressedCapped")
-                        .HasColumnType("integer");
-
-                    b.Property<int>("SuppressedNoOptIn")
-                        .HasColumnType("integer");
-
-                    b.Property<int>("SuppressedOptedOut")
-                        .HasColumnType("integer");
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("ContactId", "At");
 
-                    b.ToTable("Campaign");
+                    b.ToTable("ConsentHistory", (string)null);
                 });
 
-            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Contact", b =>
+            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.Contact", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -620,6 +594,61 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.HasIndex("VipStatus");
 
                     b.ToTable("Contacts");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Campaign", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("Deferred")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Matched")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int>("Queued")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("SegmentJson")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<int>("SuppressedCapped")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("SuppressedNoOptIn")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("SuppressedOptedOut")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("Campaign");
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>
@@ -764,6 +793,52 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.ToTable("Nudge");
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Privacy.ContactErasure", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("ContactId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("ErasedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId")
+                        .IsUnique();
+
+                    b.ToTable("ContactErasures", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Privacy.SuppressedPhone", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Hash");
+
+                    b.ToTable("SuppressedPhones", (string)null);
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Rules.ProjectorCheckpoint", b =>
                 {
                     b.Property<string>("Name")
@@ -779,27 +854,6 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.HasKey("Name");
 
                     b.ToTable("ProjectorCheckpoint");
-                });
-
-            modelBuilder.Entity("HappiTrack.Web.Features.Rules.RuleSettingsRecord", b =>
-                {
-                    b.Property<int>("Id")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("Json")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<DateTime>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("UpdatedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("RuleSettings", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Scoring.ClientBudgetUsage", b =>
@@ -873,6 +927,27 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("InterestScore");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Settings.RuleSettingsRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("RuleSettings", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Tokens.DiscountToken", b =>
@@ -1293,9 +1368,18 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.ConsentChange", b =>
+                {
+                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", null)
+                        .WithMany("ConsentHistory")
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>
                 {
-                    b.HasOne("HappiTrack.Web.Features.Crm.Contact", "Contact")
+                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", "Contact")
                         .WithMany()
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1313,7 +1397,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
             modelBuilder.Entity("HappiTrack.Web.Features.Tracking.Visitor", b =>
                 {
-                    b.HasOne("HappiTrack.Web.Features.Crm.Contact", "Contact")
+                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", "Contact")
                         .WithMany()
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.SetNull);
@@ -1400,6 +1484,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
             modelBuilder.Entity("HappiTrack.Web.Features.Catalog.Product", b =>
                 {
                     b.Navigation("Specs");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.Contact", b =>
+                {
+                    b.Navigation("ConsentHistory");
                 });
 #pragma warning restore 612, 618
         }

@@ -448,60 +448,34 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.ToTable("Tags");
                 });
 
-            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Campaign", b =>
+            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.ConsentChange", b =>
                 {
-                    b.Property<int>("Id")
+                    b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<DateTime>("CreatedAt")
+                    b.Property<DateTime>("At")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("CreatedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Deferred")
+                    b.Property<int>("ContactId")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("Matched")
+                    b.Property<bool>("OptedIn")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Message")
+                    b.Property<string>("Source")
                         .IsRequired()
-                        .HasMaxLength(1000)
+                        .HasMaxLength(32)
                         .HasColumnType("TEXT");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Queued")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("SegmentJson")
-                        .IsRequired()
-                        .HasMaxLength(1000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("SuppressedCapped")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("SuppressedNoOptIn")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("SuppressedOptedOut")
-                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("ContactId", "At");
 
-                    b.ToTable("Campaign");
+                    b.ToTable("ConsentHistory", (string)null);
                 });
 
-            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Contact", b =>
+            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.Contact", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -593,6 +567,59 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.HasIndex("VipStatus");
 
                     b.ToTable("Contacts");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.Campaign", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Deferred")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Matched")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Queued")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SegmentJson")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SuppressedCapped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SuppressedNoOptIn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SuppressedOptedOut")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("Campaign");
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>
@@ -735,6 +762,50 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.ToTable("Nudge");
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Privacy.ContactErasure", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ErasedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId")
+                        .IsUnique();
+
+                    b.ToTable("ContactErasures", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Privacy.SuppressedPhone", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Hash");
+
+                    b.ToTable("SuppressedPhones", (string)null);
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Rules.ProjectorCheckpoint", b =>
                 {
                     b.Property<string>("Name")
@@ -750,27 +821,6 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.HasKey("Name");
 
                     b.ToTable("ProjectorCheckpoint");
-                });
-
-            modelBuilder.Entity("HappiTrack.Web.Features.Rules.RuleSettingsRecord", b =>
-                {
-                    b.Property<int>("Id")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Json")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("UpdatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("UpdatedBy")
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("RuleSettings", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Scoring.ClientBudgetUsage", b =>
@@ -840,6 +890,27 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("InterestScore");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Settings.RuleSettingsRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("RuleSettings", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Tokens.DiscountToken", b =>
@@ -1250,9 +1321,18 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.ConsentChange", b =>
+                {
+                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", null)
+                        .WithMany("ConsentHistory")
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>
                 {
-                    b.HasOne("HappiTrack.Web.Features.Crm.Contact", "Contact")
+                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", "Contact")
                         .WithMany()
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1270,7 +1350,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
             modelBuilder.Entity("HappiTrack.Web.Features.Tracking.Visitor", b =>
                 {
-                    b.HasOne("HappiTrack.Web.Features.Crm.Contact", "Contact")
+                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", "Contact")
                         .WithMany()
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.SetNull);
@@ -1357,6 +1437,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
             modelBuilder.Entity("HappiTrack.Web.Features.Catalog.Product", b =>
                 {
                     b.Navigation("Specs");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Contacts.Contact", b =>
+                {
+                    b.Navigation("ConsentHistory");
                 });
 #pragma warning restore 612, 618
         }
