@@ -178,6 +178,35 @@ public sealed class AuditLogTests
         Assert.Equal((row.Actor, row.Target, row.At), (after.Actor, after.Target, after.At));
     }
 
+    [Fact]
+    public async Task Creating_a_user_changing_their_role_and_disabling_them_write_one_row_each()
+    {
+        await using var app = new AdminFactory();
+        using var admin = await app.AdminClientAsync();
+        async Task<HttpResponseMessage> PostAsync(string handler, Dictionary<string, string> form)
+        {
+            form["__RequestVerificationToken"] = await AdminFactory.AntiforgeryTokenAsync(admin, "/admin/users");
+            return await admin.PostAsync("/admin/users?handler=" + handler, new FormUrlEncodedContent(form));
+        }
+
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync("Create", new() { ["NewUser.Email"] = "staff@example.com", ["NewUser.Role"] = AuthPolicies.AdminRole, ["NewUser.Password"] = "staff password 123" })).StatusCode);
+        var id = await app.WithDbAsync(db => db.Users.Where(u => u.Email == "staff@example.com").Select(u => u.Id).SingleAsync());
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync($"SetRole&id={id}", new() { ["role"] = AuthPolicies.AnalystRole })).StatusCode);
+        // Already Analyst: nothing changes, nothing is recorded.
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync($"SetRole&id={id}", new() { ["role"] = AuthPolicies.AnalystRole })).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync($"Disable&id={id}", new())).StatusCode);
+
+        foreach (var action in new[] { AuditActions.UserCreate, AuditActions.UserRoleChange, AuditActions.UserDisable })
+        {
+            var row = Assert.Single(await RowsAsync(app, action));
+            Assert.Equal((AdminFactory.AdminEmail, $"user:{id}"), (row.Actor, row.Target));
+        }
+        using var role = JsonDocument.Parse(Assert.Single(await RowsAsync(app, AuditActions.UserRoleChange)).Details!);
+        Assert.Equal(AuthPolicies.AdminRole, Assert.Single(role.RootElement.GetProperty("before").EnumerateArray()).GetString());
+        Assert.Equal(AuthPolicies.AnalystRole, role.RootElement.GetProperty("after").GetString());
+        Assert.DoesNotContain("staff password", string.Concat((await app.WithDbAsync(db => db.Set<AuditEntry>().Select(e => e.Details).ToListAsync()))));
+    }
+
     private static async Task<string> CreateTokenAsync(HttpClient admin, string name)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/admin/api-tokens") { Content = JsonContent.Create(new { name }) };
