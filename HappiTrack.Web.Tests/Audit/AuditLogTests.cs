@@ -207,6 +207,28 @@ public sealed class AuditLogTests
         Assert.DoesNotContain("staff password", string.Concat((await app.WithDbAsync(db => db.Set<AuditEntry>().Select(e => e.Details).ToListAsync()))));
     }
 
+    [Fact]
+    public async Task Contact_create_and_edit_through_the_api_are_recorded_without_the_persons_data_and_a_repeat_is_not()
+    {
+        await using var app = new AdminFactory();
+        using var api = PrivacyKit.ApiClient(app);
+
+        var created = await api.PostAsJsonAsync("/api/contacts/init", new { phone = "+4915100000104", name = "Zoë Audit", optIn = true });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.PostAsJsonAsync("/api/contacts/init", new { phone = "+4915100000104", name = "Zoë Audit", optIn = true })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.PostAsJsonAsync("/api/contacts/init", new { phone = "+4915100000104", name = "Zoë Renamed" })).StatusCode);
+
+        var rows = (await RowsAsync(app, AuditActions.ContactEdit)).OrderBy(r => r.Id).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal("api-token:configuration", r.Actor));
+        var id = await app.WithDbAsync(db => db.Contacts.Select(c => c.Id).SingleAsync());
+        Assert.All(rows, r => Assert.Equal($"contact:{id}", r.Target));
+        Assert.Contains("\"created\":true", rows[0].Details);
+        Assert.Contains("\"nameChanged\":true", rows[1].Details);
+        Assert.All(rows, r => Assert.DoesNotContain("Zo", r.Details));
+        Assert.All(rows, r => Assert.DoesNotContain("4915100000104", r.Details));
+    }
+
     private static async Task<string> CreateTokenAsync(HttpClient admin, string name)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/admin/api-tokens") { Content = JsonContent.Create(new { name }) };
