@@ -12,8 +12,9 @@ public sealed class AuditLog(IServiceScopeFactory scopes, IHttpContextAccessor h
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <remarks>Outside a request (a job) the actor is <c>(system)</c>.</remarks>
     public Task RecordAsync(string action, string? target, object? details = null, CancellationToken ct = default) =>
-        RecordAsAsync(http.HttpContext?.User.Identity?.Name ?? "(anonymous)", action, target, details, ct);
+        RecordAsAsync(http.HttpContext is { } context ? context.User.Identity?.Name ?? "(anonymous)" : "(system)", action, target, details, ct);
 
     public async Task RecordAsAsync(string actor, string action, string? target, object? details = null, CancellationToken ct = default)
     {
