@@ -195,8 +195,10 @@ public sealed class AuditLogTests
         // Already Analyst: nothing changes, nothing is recorded.
         Assert.Equal(HttpStatusCode.Redirect, (await PostAsync($"SetRole&id={id}", new() { ["role"] = AuthPolicies.AnalystRole })).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await PostAsync($"Disable&id={id}", new())).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync($"Enable&id={id}", new())).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await PostAsync($"ResetPassword&id={id}", new() { ["newPassword"] = "another staff password 9" })).StatusCode);
 
-        foreach (var action in new[] { AuditActions.UserCreate, AuditActions.UserRoleChange, AuditActions.UserDisable })
+        foreach (var action in new[] { AuditActions.UserCreate, AuditActions.UserRoleChange, AuditActions.UserDisable, AuditActions.UserEnable, AuditActions.UserPasswordReset })
         {
             var row = Assert.Single(await RowsAsync(app, action));
             Assert.Equal((AdminFactory.AdminEmail, $"user:{id}"), (row.Actor, row.Target));
@@ -204,6 +206,7 @@ public sealed class AuditLogTests
         using var role = JsonDocument.Parse(Assert.Single(await RowsAsync(app, AuditActions.UserRoleChange)).Details!);
         Assert.Equal(AuthPolicies.AdminRole, Assert.Single(role.RootElement.GetProperty("before").EnumerateArray()).GetString());
         Assert.Equal(AuthPolicies.AnalystRole, role.RootElement.GetProperty("after").GetString());
+        Assert.DoesNotContain("password 9", string.Concat((await app.WithDbAsync(db => db.Set<AuditEntry>().Select(e => e.Details).ToListAsync()))));
         Assert.DoesNotContain("staff password", string.Concat((await app.WithDbAsync(db => db.Set<AuditEntry>().Select(e => e.Details).ToListAsync()))));
     }
 

@@ -21,6 +21,8 @@ public static class AuditActions
     public const string SignInFailed = "auth.sign_in_failed";
     public const string UserCreate = "user.create";
     public const string UserDisable = "user.disable";
+    public const string UserEnable = "user.enable";
+    public const string UserPasswordReset = "user.password_reset";
     public const string UserRoleChange = "user.role_change";
     public const string ApiTokenCreate = "api_token.create";
     public const string ApiTokenRevoke = "api_token.revoke";

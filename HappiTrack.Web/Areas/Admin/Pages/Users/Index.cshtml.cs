@@ -78,6 +78,7 @@ public sealed class IndexModel(
         if (user is null) return NotFound();
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
+        await audit.RecordAsync(AuditActions.UserEnable, $"user:{user.Id}", new { email = user.Email }, ct);
         logger.LogInformation("{Admin} enabled account {Email}", EmailMask.Mask(User.Identity?.Name), EmailMask.Mask(user.Email));
         TempData["Status"] = $"Enabled {user.Email}.";
         return RedirectToPage();
@@ -140,6 +141,7 @@ public sealed class IndexModel(
             ActionError = $"Password for {user.Email} not changed: " + string.Join(" ", reset.Errors.Select(e => e.Description));
             return await RedisplayAsync(ct);
         }
+        await audit.RecordAsync(AuditActions.UserPasswordReset, $"user:{user.Id}", new { email = user.Email }, ct);
         logger.LogWarning("{Admin} reset the password of {Email}", EmailMask.Mask(User.Identity?.Name), EmailMask.Mask(user.Email));
         TempData["Status"] = $"New password set for {user.Email}; their open sessions end within a minute.";
         return RedirectToPage();
