@@ -1,6 +1,7 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Admin;
 using HappiTrack.Web.Features.Analytics;
+using HappiTrack.Web.Features.Audit;
 using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Checkout;
@@ -39,6 +40,7 @@ builder.Services.AddNudges(builder.Configuration);
 builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
 builder.Services.AddAnalytics();
 builder.Services.AddPrivacy(builder.Environment);
+builder.Services.AddAudit();
 
 var app = builder.Build();
 
@@ -58,6 +60,7 @@ app.MapLegacyRedirects();
 app.MapNudges();
 app.MapAnalytics();
 app.MapPrivacy();
+app.MapAudit();
 app.UseBackgroundJobs();
 
 app.Run();

@@ -6,6 +6,8 @@ using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
+using HappiTrack.Web.Features.Shared;
+
 namespace HappiTrack.Web.Features.Admin;
 
 public sealed record CreatedApiToken(int Id, string Name, string Secret);
@@ -17,7 +19,7 @@ public sealed record ApiTokenSummary(
 }
 
 /// <summary>Issues, lists, revokes and checks the named admin API tokens.</summary>
-public sealed class ApiTokenService(AppDbContext db, TimeProvider clock, ILookupNormalizer normalizer)
+public sealed class ApiTokenService(AppDbContext db, TimeProvider clock, ILookupNormalizer normalizer, IAuditLog audit)
 {
     public const int MaxNameLength = 80;
     /// <summary>Makes a leaked token recognisable to secret scanners and to people.</summary>
@@ -49,6 +51,7 @@ public sealed class ApiTokenService(AppDbContext db, TimeProvider clock, ILookup
         };
         db.ApiTokens.Add(token);
         await db.SaveChangesAsync(ct);
+        await audit.RecordAsAsync(createdBy, AuditActions.ApiTokenCreate, $"api_token:{token.Id}", new { name = token.Name, prefix = token.Prefix }, ct);
         return new CreatedApiToken(token.Id, token.Name, secret);
     }
 
@@ -68,6 +71,7 @@ public sealed class ApiTokenService(AppDbContext db, TimeProvider clock, ILookup
             token.RevokedAt = clock.GetUtcNow().UtcDateTime;
             token.RevokedBy = revokedBy;
             await db.SaveChangesAsync(ct);
+            await audit.RecordAsAsync(revokedBy, AuditActions.ApiTokenRevoke, $"api_token:{token.Id}", new { name = token.Name }, ct);
         }
         return true;
     }

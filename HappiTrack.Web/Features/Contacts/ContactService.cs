@@ -1,4 +1,5 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Contacts;
@@ -6,7 +7,7 @@ namespace HappiTrack.Web.Features.Contacts;
 public sealed record ContactInitResult(Contact Contact, bool Created);
 
 /// <summary>Creates contacts and their tracked links; shared by the admin API and the admin pages.</summary>
-public sealed class ContactService(AppDbContext db, TimeProvider clock, IOptInSuppression suppression)
+public sealed class ContactService(AppDbContext db, TimeProvider clock, IOptInSuppression suppression, IAuditLog audit)
 {
     public const int MaxNameLength = 100;
 
@@ -35,12 +36,12 @@ public sealed class ContactService(AppDbContext db, TimeProvider clock, IOptInSu
             if (await suppression.IsSuppressedAsync(e164Phone, ct)) contact.OptOut(ConsentSources.Erasure, now);
             db.Contacts.Add(contact);
         }
-        else if (name is not null)
-        {
-            contact.Name = name;
-        }
+        var nameChanged = !created && name is not null && contact.Name != name;
+        if (nameChanged) contact.Name = name;
 
+        var wasOptedIn = contact.OptedIn;
         if (optIn) contact.OptIn(optInSource, now);
+        var optedInNow = optIn && contact.OptedIn && !wasOptedIn;
 
         try
         {
@@ -54,6 +55,9 @@ public sealed class ContactService(AppDbContext db, TimeProvider clock, IOptInSu
             db.ChangeTracker.Clear();
             return await InitAsync(e164Phone, name, optIn, optInSource, retryOnConflict: false, ct);
         }
+        // Only the id and what changed: the log is never erased, so it must not hold the person's name or number.
+        if (created || nameChanged || optedInNow)
+            await audit.RecordAsync(AuditActions.ContactEdit, $"contact:{contact.Id}", new { created, nameChanged, optedIn = optedInNow, source = optInSource }, ct);
         return new ContactInitResult(contact, created);
     }
 }

@@ -38,7 +38,7 @@ public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, s
 /// suppressed rather than queued behind other messages, so nobody gets yesterday's campaign tomorrow.
 /// Quiet hours only defer it.
 /// </summary>
-public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger, TimeProvider clock)
+public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger, TimeProvider clock, IAuditLog audit)
 {
     public const int MaxNameLength = 100;
     public const int MaxMessageLength = 1000;
@@ -159,6 +159,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         await transaction.CommitAsync(ct);
         db.ChangeTracker.Clear();
         if (outcome.Queued > 0) outboxTrigger.NudgeWritten();
+        await audit.RecordAsAsync(createdBy ?? "(unknown)", AuditActions.CampaignSend, $"campaign:{campaign.Id}",
+            new { name, segment, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed }, ct);
         return outcome;
     }
 

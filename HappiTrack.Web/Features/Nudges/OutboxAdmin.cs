@@ -20,7 +20,7 @@ public sealed record ManualResult(bool Succeeded, string Message, string? WaMeLi
 /// phone and the nudge is marked sent. Every path re-applies the brain's guards first, so a contact
 /// who opted out (or never opted in) cannot be messaged from the admin either.
 /// </summary>
-public sealed class OutboxAdmin(AppDbContext db, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger, TimeProvider clock)
+public sealed class OutboxAdmin(AppDbContext db, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger, TimeProvider clock, IAuditLog audit)
 {
     public const string ManualReason = NudgeReasons.SentByAdminWaMe;
 
@@ -47,12 +47,14 @@ public sealed class OutboxAdmin(AppDbContext db, RuleSettingsService settingsSer
         var updated = await db.Set<Nudge>().Where(n => n.Id == nudgeId).RetryAsync(now, ct);
         if (updated == 0) return new ManualResult(false, $"Nudge #{nudgeId} is not failed or dead-lettered, so there is nothing to retry.", Refusal: ManualRefusal.WrongState);
         outboxTrigger.NudgeWritten();
+        await audit.RecordAsync(AuditActions.OutboxRetry, $"nudge:{nudgeId}", ct: ct);
         return new ManualResult(true, $"Nudge #{nudgeId} is queued again; the outbox sends it shortly if the guards allow.");
     }
 
     public async Task<ManualResult> CancelAsync(int nudgeId, CancellationToken ct)
     {
         var updated = await db.Set<Nudge>().Where(n => n.Id == nudgeId).CancelByAdminAsync(ct);
+        if (updated > 0) await audit.RecordAsync(AuditActions.OutboxCancel, $"nudge:{nudgeId}", ct: ct);
         return updated == 0
             ? new ManualResult(false, $"Nudge #{nudgeId} was already sent, cancelled or suppressed.", Refusal: ManualRefusal.WrongState)
             : new ManualResult(true, $"Nudge #{nudgeId} is cancelled and will not be sent.");

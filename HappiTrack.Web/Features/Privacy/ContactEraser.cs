@@ -2,6 +2,7 @@ using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Privacy;
@@ -16,7 +17,7 @@ public sealed record ErasureResult(ErasureOutcome Outcome, int Events = 0, int V
 /// the analytics roll-ups (already aggregated, keyed by an unlinked random visitor id), the nudge rows'
 /// statuses for campaign figures, and a keyed hash of the phone so the number is not messaged again.
 /// </summary>
-public sealed class ContactEraser(AppDbContext db, PhoneSuppression suppression, TimeProvider clock)
+public sealed class ContactEraser(AppDbContext db, PhoneSuppression suppression, TimeProvider clock, IAuditLog audit)
 {
     public const string Erased = "erased";
     public const string NudgeReason = "contact_erased";
@@ -89,6 +90,8 @@ public sealed class ContactEraser(AppDbContext db, PhoneSuppression suppression,
         });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        await audit.RecordAsAsync(actor, AuditActions.ContactErase, $"contact:{contactId}",
+            new { reason = Truncate(reason.Trim(), 500), events, visitors, orders, nudges }, ct);
         return new ErasureResult(ErasureOutcome.Erased, events, visitors, orders, nudges);
     }
 

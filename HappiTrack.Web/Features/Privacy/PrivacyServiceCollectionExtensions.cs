@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using HappiTrack.Web.Features.Contacts;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -39,10 +40,12 @@ internal static class PrivacyApi
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<IResult> ExportAsync(int id, HttpContext http, ContactExporter exporter, CancellationToken ct)
+    public static async Task<IResult> ExportAsync(int id, HttpContext http, ContactExporter exporter, IAuditLog audit, CancellationToken ct)
     {
         if (!await exporter.ExistsAsync(id, ct))
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Contact not found");
+        // Recorded before the first byte: a download cut short still handed personal data out.
+        await audit.RecordAsync(AuditActions.ContactExport, $"contact:{id}", ct: ct);
         http.Response.ContentType = "application/json; charset=utf-8";
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"contact-{id}-export.json\"";

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using HappiTrack.Web.Features.Admin;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -16,6 +17,7 @@ public sealed class LoginModel(
     SignInManager<IdentityUser> signIn,
     UserManager<IdentityUser> users,
     IHostEnvironment environment,
+    IAuditLog audit,
     ILogger<LoginModel> logger) : PageModel
 {
     public const string FailureMessage =
@@ -49,19 +51,20 @@ public sealed class LoginModel(
         {
             users.PasswordHasher.VerifyHashedPassword(user, DecoyHash.Value, Input.Password!);
             logger.LogError("Refused sign-in for the Development admin account {Email} in {Environment}", AdminSeeder.DevelopmentEmail, environment.EnvironmentName);
-            return Failed();
+            return await FailedAsync(email, "refused_account");
         }
         if (user is null)
         {
             users.PasswordHasher.VerifyHashedPassword(new IdentityUser(), DecoyHash.Value, Input.Password!);
             logger.LogWarning("Failed sign-in for unknown account {Email}", EmailMask.Mask(email));
-            return Failed();
+            return await FailedAsync(email, "unknown_account");
         }
 
         var result = await signIn.PasswordSignInAsync(user, Input.Password!, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded)
         {
             logger.LogInformation("Signed in {Email}", EmailMask.Mask(email));
+            await audit.RecordAsAsync(user.UserName ?? email, AuditActions.SignIn, $"user:{user.Id}");
             return LocalRedirect(await LandingPageAsync(user));
         }
         if (result.IsLockedOut)
@@ -75,6 +78,13 @@ public sealed class LoginModel(
             logger.LogWarning("Failed sign-in for {Email} ({Failures} consecutive failures)",
                 EmailMask.Mask(email), await users.GetAccessFailedCountAsync(user));
         }
+        return await FailedAsync(user.UserName ?? email, result.IsLockedOut ? "locked_out" : "wrong_password");
+    }
+
+    /// <remarks>The actor is the account name as typed, so the log shows attempts against an account; the page still says nothing.</remarks>
+    private async Task<PageResult> FailedAsync(string email, string reason)
+    {
+        await audit.RecordAsAsync(email, AuditActions.SignInFailed, null, new { reason });
         return Failed();
     }
 

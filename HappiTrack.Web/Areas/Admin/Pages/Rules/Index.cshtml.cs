@@ -10,7 +10,7 @@ namespace HappiTrack.Web.Areas.Admin.Pages.Rules;
 /// Edits the brain's rule settings through <see cref="RuleSettingsService"/>, which validates and
 /// stores them; the brain reads them fresh on every evaluation, so a save applies without restart.
 /// </summary>
-public sealed class IndexModel(RuleSettingsService settingsService, ShopContext shop, TimeProvider clock, ILogger<IndexModel> logger) : PageModel
+public sealed class IndexModel(RuleSettingsService settingsService, ShopContext shop, TimeProvider clock, IAuditLog audit, ILogger<IndexModel> logger) : PageModel
 {
     [BindProperty] public RuleSettings Settings { get; set; } = new();
 
@@ -26,6 +26,7 @@ public sealed class IndexModel(RuleSettingsService settingsService, ShopContext 
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
+        var before = await settingsService.GetAsync(ct);
         var result = await settingsService.UpdateAsync(Settings, User.Identity?.Name, ct);
         if (!result.Succeeded)
         {
@@ -33,6 +34,7 @@ public sealed class IndexModel(RuleSettingsService settingsService, ShopContext 
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
+        await audit.RecordAsync(AuditActions.RuleChange, "rule_settings", new { before, after = Settings }, ct);
         logger.LogInformation("{Admin} updated the rule settings", HappiTrack.Web.Features.Admin.EmailMask.Mask(User.Identity?.Name));
         TempData["Status"] = "Rules saved. They apply to the next evaluation; no restart needed.";
         return RedirectToPage();

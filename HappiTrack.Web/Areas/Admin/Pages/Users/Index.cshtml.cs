@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Admin;
+using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -14,6 +15,7 @@ public sealed class IndexModel(
     AppDbContext db,
     UserManager<IdentityUser> users,
     ApiTokenService tokens,
+    IAuditLog audit,
     ILogger<IndexModel> logger) : PageModel
 {
     public static readonly IReadOnlyList<string> Roles = [AuthPolicies.AdminRole, AuthPolicies.AnalystRole];
@@ -43,6 +45,7 @@ public sealed class IndexModel(
             return await RedisplayAsync(ct);
         }
         await users.AddToRoleAsync(user, NewUser.Role!);
+        await audit.RecordAsync(AuditActions.UserCreate, $"user:{user.Id}", new { email, role = NewUser.Role }, ct);
         logger.LogInformation("{Admin} created {Role} account {Email}", EmailMask.Mask(User.Identity?.Name), NewUser.Role, EmailMask.Mask(email));
         TempData["Status"] = $"Created {NewUser.Role} account {email}.";
         return RedirectToPage();
@@ -62,6 +65,7 @@ public sealed class IndexModel(
         // Ends the user's open sessions at the next security-stamp check.
         await users.UpdateSecurityStampAsync(user);
         var revoked = await tokens.RevokeAllCreatedByAsync(user.UserName!, User.Identity!.Name!, ct);
+        await audit.RecordAsync(AuditActions.UserDisable, $"user:{user.Id}", new { email = user.Email, tokensRevoked = revoked }, ct);
         logger.LogWarning("{Admin} disabled account {Email} and revoked its {Tokens} API tokens",
             EmailMask.Mask(User.Identity?.Name), EmailMask.Mask(user.Email), revoked);
         TempData["Status"] = $"Disabled {user.Email}.";
@@ -74,6 +78,7 @@ public sealed class IndexModel(
         if (user is null) return NotFound();
         await users.SetLockoutEndDateAsync(user, null);
         await users.ResetAccessFailedCountAsync(user);
+        await audit.RecordAsync(AuditActions.UserEnable, $"user:{user.Id}", new { email = user.Email }, ct);
         logger.LogInformation("{Admin} enabled account {Email}", EmailMask.Mask(User.Identity?.Name), EmailMask.Mask(user.Email));
         TempData["Status"] = $"Enabled {user.Email}.";
         return RedirectToPage();
@@ -113,6 +118,8 @@ public sealed class IndexModel(
         }
         await users.UpdateSecurityStampAsync(user);
         var revoked = role == AuthPolicies.AdminRole ? 0 : await tokens.RevokeAllCreatedByAsync(user.UserName!, User.Identity!.Name!, ct);
+        await audit.RecordAsync(AuditActions.UserRoleChange, $"user:{user.Id}",
+            new { email = user.Email, before = current, after = role, tokensRevoked = revoked }, ct);
         logger.LogWarning("{Admin} made {Email} {Role} (was {Previous}); {Tokens} API tokens revoked",
             EmailMask.Mask(User.Identity?.Name), EmailMask.Mask(user.Email), role, string.Join(", ", current), revoked);
         TempData["Status"] = $"{user.Email} is now {role}; their open sessions end within a minute.";
@@ -134,6 +141,7 @@ public sealed class IndexModel(
             ActionError = $"Password for {user.Email} not changed: " + string.Join(" ", reset.Errors.Select(e => e.Description));
             return await RedisplayAsync(ct);
         }
+        await audit.RecordAsync(AuditActions.UserPasswordReset, $"user:{user.Id}", new { email = user.Email }, ct);
         logger.LogWarning("{Admin} reset the password of {Email}", EmailMask.Mask(User.Identity?.Name), EmailMask.Mask(user.Email));
         TempData["Status"] = $"New password set for {user.Email}; their open sessions end within a minute.";
         return RedirectToPage();

@@ -1,0 +1,37 @@
+namespace HappiTrack.Web.Features.Shared;
+
+/// <summary>
+/// Appends one row to the audit trail (issue 18): who did what to which target. Lives in Shared so a
+/// feature can record its actions without depending on the Audit feature; the actor and IP come from
+/// the current request (a bearer caller is <c>api-token:&lt;name&gt;</c>).
+/// </summary>
+public interface IAuditLog
+{
+    /// <param name="details">Serialised to JSON as is (e.g. <c>new { before, after }</c>); never put secrets in it.</param>
+    Task RecordAsync(string action, string? target, object? details = null, CancellationToken ct = default);
+
+    /// <summary>For actions taken before the request has a signed-in user (sign-in itself).</summary>
+    Task RecordAsAsync(string actor, string action, string? target, object? details = null, CancellationToken ct = default);
+}
+
+/// <summary>The <c>action</c> values of audit rows; dotted, noun first, so a prefix filter finds a family.</summary>
+public static class AuditActions
+{
+    public const string SignIn = "auth.sign_in";
+    public const string SignInFailed = "auth.sign_in_failed";
+    public const string UserCreate = "user.create";
+    public const string UserDisable = "user.disable";
+    public const string UserEnable = "user.enable";
+    public const string UserPasswordReset = "user.password_reset";
+    public const string UserRoleChange = "user.role_change";
+    public const string ApiTokenCreate = "api_token.create";
+    public const string ApiTokenRevoke = "api_token.revoke";
+    public const string RuleChange = "rule.change";
+    public const string CampaignSend = "campaign.send";
+    public const string OutboxRetry = "outbox.retry";
+    public const string OutboxCancel = "outbox.cancel";
+    public const string ContactEdit = "contact.edit";
+    public const string ContactOptOut = "contact.opt_out";
+    public const string ContactExport = "contact.export";
+    public const string ContactErase = "contact.erase";
+}
