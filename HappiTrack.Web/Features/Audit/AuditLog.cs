@@ -30,7 +30,9 @@ public sealed class AuditLog(IServiceScopeFactory scopes, IHttpContextAccessor h
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         db.Add(entry);
-        // The action has already happened; a caller's cancellation must not leave it unrecorded.
+        // The action has already happened; a caller's cancellation must not leave it unrecorded, and the
+        // record of a consent change or an erasure must outlive an OS crash as the change itself does.
+        await using var durable = await db.DurableWritesAsync(CancellationToken.None);
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
