@@ -5,13 +5,18 @@
 # events/s (open loop) for latency. Prints one line per run; logs go to bench/results/ (git-ignored).
 # With providers "Sqlite Postgres" each writer also runs on a throwaway PostgreSQL 15 (scripts/pg.sh,
 # fsync off like the tests' server; one fresh server per run) with Database:Provider=Postgres.
+# Then, on SQLite, the "limit": the same rows inserted by a bare ADO.NET loop into an emptied copy of the app's
+# migrated database (same indexes and pragmas, LoadGenerator/Limit.cs), and every app figure divided by it.
 # Usage: bench/ingest/run.sh [seconds per run, default 20] [writers, default "Batched Naive"] [providers, default "Sqlite"]
+# HT_BENCH_CONCURRENCY sets the closed loop's connections (default 64, as issue 16's held-out measurement).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
 writers="${2:-Batched Naive}"
 providers="${3:-Sqlite}"
 port="${HT_BENCH_PORT:-5099}"
+concurrency="${HT_BENCH_CONCURRENCY:-64}"
+schema_db=""
 out="bench/results/ingest-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 work="$(mktemp -d)"
@@ -59,12 +64,25 @@ for writer in $writers; do
   app_pid=$!
 
   loadgen=(dotnet "$work/loadgen/LoadGenerator.dll" --url "http://127.0.0.1:$port" --db "$db" --app-pid "$app_pid" --label "$label" --seconds "$seconds")
-  "${loadgen[@]}" --mode closed --concurrency 128 --warmup 5 | tee -a "$out/summary.txt" || true
+  "${loadgen[@]}" --mode closed --concurrency "$concurrency" --warmup 5 | tee -a "$out/summary.txt" || true
   "${loadgen[@]}" --mode rate --rate 5000 --warmup 2 | tee -a "$out/summary.txt" || true
 
   kill "$app_pid"; wait "$app_pid" 2>/dev/null || true; app_pid=""
+  if [ "$provider" = Sqlite ] && [ -z "$schema_db" ]; then schema_db="$db"; fi
   if [ -n "$pg_dir" ]; then scripts/pg.sh stop "$pg_dir"; pg_dir=""; fi
 done
 done
+if [ -n "$schema_db" ]; then
+  echo "load before the limit run: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/summary.txt"
+  limit_line=$(dotnet "$work/loadgen/LoadGenerator.dll" --mode limit --schema-from "$schema_db" --db "$work/limit.db" --seconds "$seconds" --label SQLite)
+  echo "$limit_line" | tee -a "$out/summary.txt"
+  limit=$(sed -E 's/.*rows\/s +([0-9]+).*/\1/' <<<"$limit_line")
+  echo "app events/s ÷ limit rows/s ($limit):" | tee -a "$out/summary.txt"
+  grep -E ' (closed|rate) .* events/s ' "$out/summary.txt" | while read -r line; do
+    events=$(sed -E 's/.* events\/s +([0-9]+).*/\1/' <<<"$line")
+    p99=$(sed -E 's/.* p99 +([0-9.]+) ms.*/\1/' <<<"$line")
+    printf '  %-40s %8s events/s  ratio %s  p99 %s ms\n' "$(cut -c1-38 <<<"$line")" "$events" "$(awk -v a="$events" -v b="$limit" 'BEGIN { printf "%.2f", a / b }')" "$p99"
+  done | tee -a "$out/summary.txt"
+fi
 echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/summary.txt"
 echo "Results in $out/summary.txt"

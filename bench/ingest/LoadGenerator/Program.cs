@@ -6,6 +6,7 @@
 //           is measured from each request's scheduled start, so a stalled server cannot hide its queueing.
 // Usage: LoadGenerator --url http://127.0.0.1:5099 --mode closed|rate [--concurrency 32] [--rate 5000]
 //        [--seconds 20] [--warmup 3] [--visitors 2000] [--label text] [--db path/to/happitrack.db | --db "Host=...;Database=..." (PostgreSQL)]
+//        LoadGenerator --mode limit --schema-from app.db --db scratch.db [--seconds 20] [--group 64]: SQLite's own limit (Limit.cs).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -13,6 +14,9 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 
 var options = Options.Parse(args);
+if (options.Mode == "limit")
+    return Limit.Run(options.SchemaFrom ?? throw new ArgumentException("--mode limit needs --schema-from <the app's database>"),
+        options.Db ?? throw new ArgumentException("--mode limit needs --db <a scratch file>"), options.Seconds, options.Group, options.Label);
 using var http = new HttpClient(new SocketsHttpHandler
 {
     UseCookies = false,
@@ -149,7 +153,8 @@ static long CountStoredEvents(string? db)
     return (long)command.ExecuteScalar()!;
 }
 
-sealed record Options(string Url, string Mode, int Concurrency, double Rate, int Seconds, int WarmupSeconds, int Visitors, string Label, string? Db, int? AppPid)
+sealed record Options(string Url, string Mode, int Concurrency, double Rate, int Seconds, int WarmupSeconds, int Visitors, string Label, string? Db, int? AppPid,
+    string? SchemaFrom = null, int Group = 64)
 {
     public static Options Parse(string[] args)
     {
@@ -162,7 +167,8 @@ sealed record Options(string Url, string Mode, int Concurrency, double Rate, int
         var pid = Get("app-pid", "");
         return new Options(Get("url", "http://127.0.0.1:5099"), Get("mode", "closed"), int.Parse(Get("concurrency", "32")),
             double.Parse(Get("rate", "5000"), CultureInfo.InvariantCulture), int.Parse(Get("seconds", "20")),
-            int.Parse(Get("warmup", "3")), int.Parse(Get("visitors", "2000")), Get("label", ""), db == "" ? null : db, pid == "" ? null : int.Parse(pid));
+            int.Parse(Get("warmup", "3")), int.Parse(Get("visitors", "2000")), Get("label", ""), db == "" ? null : db, pid == "" ? null : int.Parse(pid),
+            Get("schema-from", "") is { Length: > 0 } schema ? schema : null, int.Parse(Get("group", "64")));
     }
 }
 
