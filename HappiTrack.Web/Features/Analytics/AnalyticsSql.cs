@@ -62,21 +62,29 @@ internal static class AnalyticsSql
         " GROUP BY \"ProductId\", \"Type\"";
 
     /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
-    public const string InsertVisitorDays =
-        "INSERT INTO \"AnalyticsVisitorDays\" (\"Day\", \"VisitorId\", \"Steps\")" +
-        " SELECT {0}, \"VisitorId\", " + StepsOfGroupedEvents + " FROM \"Events\"" +
+    public const string SelectVisitorDays =
+        "SELECT {0} AS \"Day\", \"VisitorId\", " + StepsOfGroupedEvents + " AS \"Steps\" FROM \"Events\"" +
         " WHERE \"OccurredAt\" >= {1} AND \"OccurredAt\" < {2} GROUP BY \"VisitorId\"";
 
+    public const string VisitorDaysTable = "\"AnalyticsVisitorDays\" (\"Day\", \"VisitorId\", \"Steps\")";
+    public const string InsertVisitorDays = "INSERT INTO " + VisitorDaysTable + " " + SelectVisitorDays;
+
     /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
-    public const string InsertCartAddDays =
-        "INSERT INTO \"AnalyticsCartAddDays\" (\"Day\", \"VisitorId\", \"ProductId\")" +
-        " SELECT DISTINCT {0}, \"VisitorId\", \"ProductId\" FROM \"Events\"" +
+    public const string CartAddDaysTable = "\"AnalyticsCartAddDays\" (\"Day\", \"VisitorId\", \"ProductId\")";
+    public const string InsertCartAddDays = "INSERT INTO " + CartAddDaysTable + " " + SelectCartAddDays;
+
+    /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
+    public const string SelectCartAddDays =
+        "SELECT DISTINCT {0} AS \"Day\", \"VisitorId\", \"ProductId\" FROM \"Events\"" +
         " WHERE \"Type\" = 'add_to_cart' AND \"OccurredAt\" >= {1} AND \"OccurredAt\" < {2} AND \"ProductId\" IS NOT NULL";
 
     /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
-    public const string InsertProductDays =
-        "INSERT INTO \"AnalyticsProductDays\" (\"Day\", \"ProductId\", \"Type\", \"Events\", \"Visitors\")" +
-        " SELECT {0}, \"ProductId\", \"Type\", COUNT(*), COUNT(DISTINCT \"VisitorId\") FROM \"Events\"" +
+    public const string ProductDaysTable = "\"AnalyticsProductDays\" (\"Day\", \"ProductId\", \"Type\", \"Events\", \"Visitors\")";
+    public const string InsertProductDays = "INSERT INTO " + ProductDaysTable + " " + SelectProductDays;
+
+    /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
+    public const string SelectProductDays =
+        "SELECT {0} AS \"Day\", \"ProductId\", \"Type\", COUNT(*) AS \"Events\", COUNT(DISTINCT \"VisitorId\") AS \"Visitors\" FROM \"Events\"" +
         " WHERE \"OccurredAt\" >= {1} AND \"OccurredAt\" < {2} AND \"ProductId\" IS NOT NULL" +
         " GROUP BY \"ProductId\", \"Type\"";
 }

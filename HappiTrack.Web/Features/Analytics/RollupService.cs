@@ -63,20 +63,64 @@ public sealed class RollupService(AppDbContext db, ShopCalendar calendar, TimePr
         var end = calendar.StartUtc(day.AddDays(1));
         var heatmaps = await BuildHeatmapsAsync(start, end, ct);
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.Set<VisitorDayFact>().Where(f => f.Day == day).ExecuteDeleteAsync(ct);
-        await db.Set<ProductDayStat>().Where(s => s.Day == day).ExecuteDeleteAsync(ct);
-        await db.Set<HeatmapDay>().Where(h => h.Day == day).ExecuteDeleteAsync(ct);
-        await db.Set<CartAddDay>().Where(c => c.Day == day).ExecuteDeleteAsync(ct);
-        await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertVisitorDays, [day, start, end], ct);
-        await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertProductDays, [day, start, end], ct);
-        await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertCartAddDays, [day, start, end], ct);
-        foreach (var (path, (samples, counts)) in heatmaps)
-            db.Set<HeatmapDay>().Add(new HeatmapDay { Day = day, Path = path, Samples = samples, Cells = HeatmapGrid.Serialize(counts) });
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        db.ChangeTracker.Clear();
+        // SQLite has one writer: aggregating a day's events inside the write transaction held the lock for
+        // the whole scan, and every tracker commit queued behind it. So on SQLite the day is aggregated
+        // first into temp tables (the connection's own temp database: no lock on the shop's file), and the
+        // write transaction only swaps the rows. Events committed after the staging have ids above the
+        // job's watermark, so their day is rebuilt on the next run, as before.
+        var staged = db.Database.IsSqlite();
+        if (staged) await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            if (staged)
+            {
+                foreach (var (table, select) in Staging)
+                {
+                    await db.Database.ExecuteSqlRawAsync($"DROP TABLE IF EXISTS temp.\"{table}\"", ct);
+                    await db.Database.ExecuteSqlRawAsync($"CREATE TEMP TABLE \"{table}\" AS {select}", [day, start, end], ct);
+                }
+            }
+
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await db.Set<VisitorDayFact>().Where(f => f.Day == day).ExecuteDeleteAsync(ct);
+            await db.Set<ProductDayStat>().Where(s => s.Day == day).ExecuteDeleteAsync(ct);
+            await db.Set<HeatmapDay>().Where(h => h.Day == day).ExecuteDeleteAsync(ct);
+            await db.Set<CartAddDay>().Where(c => c.Day == day).ExecuteDeleteAsync(ct);
+            if (staged)
+            {
+                await db.Database.ExecuteSqlRawAsync($"INSERT INTO {AnalyticsSql.VisitorDaysTable} SELECT * FROM temp.\"StageVisitorDays\"", ct);
+                await db.Database.ExecuteSqlRawAsync($"INSERT INTO {AnalyticsSql.ProductDaysTable} SELECT * FROM temp.\"StageProductDays\"", ct);
+                await db.Database.ExecuteSqlRawAsync($"INSERT INTO {AnalyticsSql.CartAddDaysTable} SELECT * FROM temp.\"StageCartAddDays\"", ct);
+            }
+            else
+            {
+                await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertVisitorDays, [day, start, end], ct);
+                await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertProductDays, [day, start, end], ct);
+                await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertCartAddDays, [day, start, end], ct);
+            }
+            foreach (var (path, (samples, counts)) in heatmaps)
+                db.Set<HeatmapDay>().Add(new HeatmapDay { Day = day, Path = path, Samples = samples, Cells = HeatmapGrid.Serialize(counts) });
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            db.ChangeTracker.Clear();
+        }
+        finally
+        {
+            if (staged)
+            {
+                foreach (var (table, _) in Staging)
+                    await db.Database.ExecuteSqlRawAsync($"DROP TABLE IF EXISTS temp.\"{table}\"", CancellationToken.None);
+                await db.Database.CloseConnectionAsync();
+            }
+        }
     }
+
+    private static readonly (string Table, string Select)[] Staging =
+    [
+        ("StageVisitorDays", AnalyticsSql.SelectVisitorDays),
+        ("StageProductDays", AnalyticsSql.SelectProductDays),
+        ("StageCartAddDays", AnalyticsSql.SelectCartAddDays),
+    ];
 
     internal async Task<Dictionary<string, (int Samples, int[] Counts)>> BuildHeatmapsAsync(DateTime start, DateTime end, CancellationToken ct, string? onlyPath = null)
     {
