@@ -34,6 +34,13 @@ public sealed class ShopCalendar
         return TimeZoneInfo.ConvertTimeToUtc(local, Zone);
     }
 
+    /// <summary>The first shop day that starts at or after <paramref name="utc"/>: the first whole day after a cut-off.</summary>
+    public DateOnly FirstDayStartingAtOrAfter(DateTime utc)
+    {
+        var day = DayOf(utc);
+        return StartUtc(day) >= utc ? day : day.AddDays(1);
+    }
+
     /// <summary>UTC bounds [start, end) of the inclusive day range.</summary>
     public (DateTime Start, DateTime End) UtcBounds(DateRange range) => (StartUtc(range.From), StartUtc(range.To.AddDays(1)));
 }

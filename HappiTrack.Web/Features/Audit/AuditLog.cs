@@ -16,7 +16,13 @@ public sealed class AuditLog(IServiceScopeFactory scopes, IHttpContextAccessor h
     public Task RecordAsync(string action, string? target, object? details = null, CancellationToken ct = default) =>
         RecordAsAsync(http.HttpContext is { } context ? context.User.Identity?.Name ?? "(anonymous)" : "(system)", action, target, details, ct);
 
-    public async Task RecordAsAsync(string actor, string action, string? target, object? details = null, CancellationToken ct = default)
+    public Task RecordAsAsync(string actor, string action, string? target, object? details = null, CancellationToken ct = default) =>
+        WriteAsync(actor, action, target, details, http.HttpContext?.Connection.RemoteIpAddress?.ToString());
+
+    public Task RecordShopperAsync(string action, object? details = null, CancellationToken ct = default) =>
+        WriteAsync(AuditActors.Shopper, action, null, details, ip: null);
+
+    private async Task WriteAsync(string actor, string action, string? target, object? details, string? ip)
     {
         var entry = new AuditEntry
         {
@@ -25,7 +31,7 @@ public sealed class AuditLog(IServiceScopeFactory scopes, IHttpContextAccessor h
             Action = Truncate(action, 64),
             Target = target is null ? null : Truncate(target, 256),
             Details = details is null ? null : details as string ?? JsonSerializer.Serialize(details, Json),
-            Ip = http.HttpContext?.Connection.RemoteIpAddress?.ToString(),
+            Ip = ip,
         };
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();

@@ -21,6 +21,7 @@ public static class PrivacyServiceCollectionExtensions
         services.AddScoped<IOptInSuppression>(sp => sp.GetRequiredService<PhoneSuppression>());
         services.AddScoped<ContactExporter>();
         services.AddScoped<ContactEraser>();
+        services.AddScoped<BrowsingDataEraser>();
         services.AddScoped<RetentionJob>();
         services.AddRecurringJob<RetentionJob>(RetentionJob.RecurringJobId, j => j.Run(CancellationToken.None), jobs => jobs.PrivacyRetentionCron);
         return services;

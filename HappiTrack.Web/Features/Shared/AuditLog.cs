@@ -12,6 +12,17 @@ public interface IAuditLog
 
     /// <summary>For actions taken before the request has a signed-in user (sign-in itself).</summary>
     Task RecordAsAsync(string actor, string action, string? target, object? details = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// An action a shopper took on their own data (actor <see cref="AuditActors.Shopper"/>): no target and no IP,
+    /// so the trail proves the request was honoured without itself becoming data about that person.
+    /// </summary>
+    Task RecordShopperAsync(string action, object? details = null, CancellationToken ct = default);
+}
+
+public static class AuditActors
+{
+    public const string Shopper = "shopper";
 }
 
 /// <summary>The <c>action</c> values of audit rows; dotted, noun first, so a prefix filter finds a family.</summary>
@@ -34,4 +45,5 @@ public static class AuditActions
     public const string ContactOptOut = "contact.opt_out";
     public const string ContactExport = "contact.export";
     public const string ContactErase = "contact.erase";
+    public const string BrowsingDataErase = "browsing_data.erase";
 }

@@ -31,9 +31,12 @@ public static class BotDetector
         && !IsBot(userAgent.Replace("HeadlessChrome/", "Chrome/", StringComparison.Ordinal));
 }
 
-/// <summary>The browser's own privacy signals: Do-Not-Track and Global Privacy Control.</summary>
+/// <summary>
+/// The browser's own privacy signals: Do-Not-Track, Global Privacy Control, and the shopper's opt-out
+/// cookie set on the privacy page (<see cref="TrackingOptOut"/>).
+/// </summary>
 public static class PrivacySignals
 {
     public static bool RequestsNoTracking(HttpRequest request) =>
-        request.Headers["DNT"] == "1" || request.Headers["Sec-GPC"] == "1";
+        request.Headers["DNT"] == "1" || request.Headers["Sec-GPC"] == "1" || TrackingOptOut.IsOptedOut(request);
 }

@@ -12,7 +12,7 @@ namespace HappiTrack.Web.Features.Tracking;
 
 /// <summary>
 /// <c>POST /api/track</c> (SPEC §3, §10). Answers 202 only after the events are committed. Bots and
-/// browsers asking not to be tracked (DNT, Sec-GPC) get 204 No Content: nothing is read, stored or
+/// browsers asking not to be tracked (DNT, Sec-GPC, the privacy page's opt-out cookie) get 204 No Content: nothing is read, stored or
 /// issued for them, not even a cookie. The one exception to the user-agent filter: see
 /// <see cref="IsKnownPersonGoneHeadlessAsync"/>.
 /// </summary>

@@ -80,4 +80,17 @@
       thumb.setAttribute("aria-current", "true");
     });
   });
+
+  // The privacy page's forms set or clear the server's opt-out cookie on their own; with JavaScript the
+  // tracker on this page also stops at once and drops its queue, and its own localStorage switch follows.
+  document.querySelectorAll("[data-privacy-stop]").forEach(function (form) {
+    form.addEventListener("submit", function () { if (window.happitrack) window.happitrack.optOut(); });
+  });
+  document.querySelectorAll("[data-privacy-resume]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      if (window.happitrack) { window.happitrack.optIn(); return; }
+      // An opted-out page has no tracker loaded: clear its switch (tracker.js OPT_OUT_KEY) directly.
+      try { localStorage.removeItem("ht_optout"); } catch (e) { /* storage disabled: nothing was stored */ }
+    });
+  });
 })();

@@ -1,4 +1,5 @@
 using HappiTrack.Web.Features.Analytics;
+using HappiTrack.Web.Features.Privacy;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -6,7 +7,7 @@ namespace HappiTrack.Web.Areas.Analytics.Pages;
 
 /// <summary>The analytics dashboard. Every input is a plain string so bad dates become a message, not a binding error.</summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)] // customer figures stay out of shared caches
-public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calendar) : PageModel
+public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calendar, PrivacyOptions privacy, TimeProvider clock) : PageModel
 {
     [BindProperty(SupportsGet = true)] public string? Preset { get; set; }
     [BindProperty(SupportsGet = true)] public string? From { get; set; }
@@ -18,18 +19,28 @@ public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calend
     public RangeSelection Selection { get; private set; } = null!;
     public Dashboard Data { get; private set; } = null!;
     public DateOnly Today { get; private set; }
+    /// <summary>In raw mode, when the range starts before it: the first day whose raw events retention has not deleted.</summary>
+    public DateOnly? FirstRawDay { get; private set; }
+    public int RawEventDays => privacy.RawEventDays;
 
     public async Task OnGetAsync(CancellationToken ct)
     {
         Today = calendar.Today;
         Selection = RangeSelection.Resolve(Preset, From, To, Today);
         Data = await dashboard.BuildAsync(Selection.Range, AnalyticsServiceCollectionExtensions.ParseSource(Source), Path, Tags, ct);
+        if (Data.Source == AnalyticsSource.Raw)
+        {
+            // Retention deletes raw events older than Privacy:RawEventDays, so the day holding the cut-off is already partial.
+            var first = calendar.FirstDayStartingAtOrAfter(clock.GetUtcNow().UtcDateTime.AddDays(-privacy.RawEventDays));
+            if (Selection.Range.From < first) FirstRawDay = first;
+        }
         Response.Headers["Server-Timing"] = Data.ServerTiming;
         Response.Headers.CacheControl = "no-store";
     }
 
     /// <summary>The query string that reproduces this view, for CSV links and the heatmap/tag pickers.</summary>
-    public string RangeQuery(bool includePath = true)
+    /// <param name="source">Another data source for the same view (default: this one).</param>
+    public string RangeQuery(bool includePath = true, AnalyticsSource? source = null)
     {
         var q = new List<KeyValuePair<string, string?>>();
         if (Selection.Preset == "custom")
@@ -38,7 +49,7 @@ public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calend
             q.Add(new("to", Selection.Range.To.ToString("yyyy-MM-dd")));
         }
         else q.Add(new("preset", Selection.Preset));
-        if (Data.Source == AnalyticsSource.Raw) q.Add(new("source", "raw"));
+        if ((source ?? Data.Source) == AnalyticsSource.Raw) q.Add(new("source", "raw"));
         q.Add(new("tags", Data.TagKind));
         if (includePath && Data.Heatmap.Path is not null) q.Add(new("path", Data.Heatmap.Path));
         return Microsoft.AspNetCore.Http.QueryString.Create(q).ToString();
