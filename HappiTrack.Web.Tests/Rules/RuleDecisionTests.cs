@@ -11,7 +11,7 @@ public class RuleDecisionTests
     [Fact]
     public void Interest_discount_fires_when_a_contact_crosses_the_threshold()
     {
-        Assert.True(RuleDecisions.InterestDiscountFires(new InterestDiscountSettings(), isContact: true, 21, 71, lastOfferAt: null, Now));
+        Assert.True(RuleDecisions.InterestDiscountFires(new InterestDiscountSettings(), isContact: true, alreadyPurchased: false, 21, 71, lastOfferAt: null, Now));
     }
 
     [Theory]
@@ -20,21 +20,27 @@ public class RuleDecisionTests
     [InlineData(true, 61, 76)]    // already above: not a crossing
     public void Interest_discount_does_not_fire(bool isContact, double before, double after)
     {
-        Assert.False(RuleDecisions.InterestDiscountFires(new InterestDiscountSettings(), isContact, before, after, null, Now));
+        Assert.False(RuleDecisions.InterestDiscountFires(new InterestDiscountSettings(), isContact, alreadyPurchased: false, before, after, null, Now));
     }
 
     [Fact]
     public void Interest_discount_repeats_for_a_product_only_after_the_repeat_period()
     {
         var settings = new InterestDiscountSettings();
-        Assert.False(RuleDecisions.InterestDiscountFires(settings, true, 0, 70, Now.AddDays(-29.9), Now));
-        Assert.True(RuleDecisions.InterestDiscountFires(settings, true, 0, 70, Now.AddDays(-30), Now));
+        Assert.False(RuleDecisions.InterestDiscountFires(settings, true, false, 0, 70, Now.AddDays(-29.9), Now));
+        Assert.True(RuleDecisions.InterestDiscountFires(settings, true, false, 0, 70, Now.AddDays(-30), Now));
+    }
+
+    [Fact]
+    public void Interest_discount_is_not_offered_for_a_product_the_contact_has_bought()
+    {
+        Assert.False(RuleDecisions.InterestDiscountFires(new InterestDiscountSettings(), true, alreadyPurchased: true, 21, 71, null, Now));
     }
 
     [Fact]
     public void Interest_discount_is_off_when_disabled()
     {
-        Assert.False(RuleDecisions.InterestDiscountFires(new InterestDiscountSettings { Enabled = false }, true, 0, 70, null, Now));
+        Assert.False(RuleDecisions.InterestDiscountFires(new InterestDiscountSettings { Enabled = false }, true, false, 0, 70, null, Now));
     }
 
     [Fact]
@@ -60,10 +66,11 @@ public class RuleDecisionTests
     public void Vip_upgrade_fires_at_the_third_order_only_for_non_vips()
     {
         var s = new VipSettings();
-        Assert.False(RuleDecisions.VipUpgradeFires(s, alreadyVip: false, completedOrders: 2));
-        Assert.True(RuleDecisions.VipUpgradeFires(s, false, 3));
-        Assert.False(RuleDecisions.VipUpgradeFires(s, alreadyVip: true, 4));
-        Assert.False(RuleDecisions.VipUpgradeFires(new VipSettings { Enabled = false }, false, 3));
+        Assert.False(RuleDecisions.VipUpgradeFires(s, isContact: true, alreadyVip: false, completedOrders: 2));
+        Assert.True(RuleDecisions.VipUpgradeFires(s, true, false, 3));
+        Assert.False(RuleDecisions.VipUpgradeFires(s, true, alreadyVip: true, 4));
+        Assert.False(RuleDecisions.VipUpgradeFires(new VipSettings { Enabled = false }, true, false, 3));
+        Assert.False(RuleDecisions.VipUpgradeFires(s, isContact: false, false, 3)); // an anonymous buyer has nobody to upgrade
     }
 
     [Fact]

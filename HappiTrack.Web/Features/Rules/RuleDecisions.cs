@@ -6,13 +6,15 @@ namespace HappiTrack.Web.Features.Rules;
 public static class RuleDecisions
 {
     /// <summary>
-    /// Interest discount: a linked contact's score for one product crosses the threshold, and the
-    /// contact was not offered that product within the repeat period.
+    /// Interest discount: a linked contact's score for one product crosses the threshold, the contact
+    /// has not bought the product (like "most desired", an offer is only for what is not bought yet:
+    /// a purchase scores too) and was not offered it within the repeat period.
     /// </summary>
     public static bool InterestDiscountFires(
-        InterestDiscountSettings settings, bool isContact, double before, double after, DateTime? lastOfferAt, DateTime now) =>
+        InterestDiscountSettings settings, bool isContact, bool alreadyPurchased, double before, double after, DateTime? lastOfferAt, DateTime now) =>
         settings.Enabled
         && isContact
+        && !alreadyPurchased
         && before < settings.Threshold && after >= settings.Threshold
         && (lastOfferAt is null || lastOfferAt.Value <= now - TimeSpan.FromDays(settings.RepeatAfterDays));
 
@@ -25,6 +27,6 @@ public static class RuleDecisions
         now - cartUpdatedAt >= TimeSpan.FromMinutes(settings.IdleMinutes);
 
     /// <summary>VIP upgrade: the AfterOrders-th completed order of a contact who is not VIP yet (VIP is permanent).</summary>
-    public static bool VipUpgradeFires(VipSettings settings, bool alreadyVip, int completedOrders) =>
-        settings.Enabled && !alreadyVip && completedOrders >= settings.AfterOrders;
+    public static bool VipUpgradeFires(VipSettings settings, bool isContact, bool alreadyVip, int completedOrders) =>
+        settings.Enabled && isContact && !alreadyVip && completedOrders >= settings.AfterOrders;
 }

@@ -8,6 +8,7 @@ public static class RulesServiceCollectionExtensions
     public static IServiceCollection AddRules(this IServiceCollection services)
     {
         services.AddScoped<RuleActions>();
+        services.AddScoped<EventRules>();
         services.AddScoped<EventProjector>();
         services.AddScoped<CartAbandonmentJob>();
         services.AddScoped<ProjectEventsJob>();
