@@ -3,6 +3,7 @@ using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;
+using HappiTrack.Web.Tests.Tracking;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 
@@ -30,7 +31,7 @@ public sealed class NudgeLinkVisitorTests : IAsyncLifetime
             await db.SaveChangesAsync();
         });
 
-        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var browser = app.CreateBrowserClient(allowRedirects: false);
         browser.DefaultRequestHeaders.Add("Cookie", $"{VisitorCookie.Name}={visitorId}");
         Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync($"/r/{nudge.Code}")).StatusCode);
 
