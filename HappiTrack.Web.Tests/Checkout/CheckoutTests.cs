@@ -187,6 +187,23 @@ public sealed class CheckoutTests(StorefrontFactory factory) : IClassFixture<Sto
         Assert.Contains("Please tell us your name.", result.One("#name-error")!.TextContent);
     }
 
+    [Theory]
+    [InlineData("Amina\nRefund due")]
+    [InlineData("Amina\u0007")]
+    [InlineData("Amina\u202Eyap")]
+    [InlineData("Amina\u2067Test")]
+    public async Task A_name_with_control_or_bidi_characters_gets_a_message_and_places_nothing(string name)
+    {
+        var browser = await BrowserWithCartAsync(("echo-dot-5", 1));
+        var checkout = await browser.GetAsync("/checkout");
+
+        var result = await browser.SubmitAsync(checkout, "form.checkout-form", Details(NewPhone(), optIn: true, name: name));
+
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+        Assert.Contains("Please type your name as plain text", result.One("#name-error")!.TextContent);
+        Assert.False(await factory.WithDbAsync(db => db.Orders.AnyAsync(o => o.VisitorId == browser.VisitorId)));
+    }
+
     [Fact]
     public async Task Any_discount_code_is_refused_without_placing_the_order_and_can_be_removed()
     {

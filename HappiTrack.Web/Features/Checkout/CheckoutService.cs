@@ -48,6 +48,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
         var name = request.Name?.Trim() ?? "";
         if (name.Length == 0) errors[CheckoutFields.Name] = "Please tell us your name.";
         else if (name.Length > MaxNameLength) errors[CheckoutFields.Name] = $"Please keep your name under {MaxNameLength} characters.";
+        else if (ContactNames.HasHiddenCharacters(name)) errors[CheckoutFields.Name] = "Please type your name as plain text, without line breaks or special control characters.";
 
         string phone = "";
         if (string.IsNullOrWhiteSpace(request.Phone)) errors[CheckoutFields.Phone] = "Please enter your phone number.";

@@ -37,7 +37,7 @@ internal static class ContactsApi
         if (body.Name is { ValueKind: not JsonValueKind.Null } n)
         {
             name = StringOrNull(n);
-            if (name is null || name.Length > ContactService.MaxNameLength || name.Any(char.IsControl))
+            if (name is null || name.Length > ContactService.MaxNameLength || ContactNames.HasHiddenCharacters(name))
                 return Invalid("name", $"'name' must be text of at most {ContactService.MaxNameLength} characters.");
         }
 

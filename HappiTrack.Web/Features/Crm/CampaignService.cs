@@ -167,7 +167,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     public static string Render(string template, string? name, string? product, string link) =>
         NudgeOutbox.Render(template, new Dictionary<string, string>
         {
-            ["name"] = string.IsNullOrWhiteSpace(name) ? "there" : name,
+            ["name"] = ContactNames.ForMessage(name) ?? ContactNames.NoName,
             ["product"] = product ?? "our latest picks",
             ["link"] = link,
         });
