@@ -40,8 +40,10 @@ public static class NudgeLinks
             return TypedResults.Redirect(await ProductPathAsync(db, nudge, ct) ?? "/checkout");
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var visitorId = http.GetOrIssueVisitorId();
-        await linker.LinkAsync(visitorId, nudge.ContactId, now, ct);
+        // Linked under the one rule (VisitorLinker): what this browser had stays with its old visitor, so a
+        // rescued cart is restored only into a visitor of the nudge's own contact.
+        var visitorId = await linker.LinkBrowserAsync(http, nudge.ContactId, LinkProof.NudgeLink, now, ct)
+            ?? throw new InvalidOperationException("A nudge link always links the browser.");
         nudge.RecordClick(now);
         if (nudge.Kind == NudgeKinds.CartRescue && nudge.CartSnapshot is not null)
             await RestoreCartAsync(db, visitorId, nudge.CartSnapshot, now, ct);
