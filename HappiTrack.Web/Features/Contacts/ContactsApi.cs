@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Text.Json;
 using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Infrastructure;
@@ -78,6 +79,8 @@ public static class ContactsServiceCollectionExtensions
     public static IServiceCollection AddContacts(this IServiceCollection services)
     {
         services.AddScoped<ContactService>();
+        services.AddOptions<ConsentOptions>().BindConfiguration(ConsentOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConsentOptions>, ConsentOptionsValidator>();
         return services;
     }
 

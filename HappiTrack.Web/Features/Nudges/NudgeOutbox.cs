@@ -5,6 +5,7 @@ using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Features.Nudges;
 
@@ -28,7 +29,7 @@ public sealed record NudgeRequest(
 /// caller's change. The guards decide at write time whether it is queued, deferred or suppressed.
 /// Callers poke <see cref="IOutboxTrigger"/> after their commit, so the dispatcher never races it.
 /// </summary>
-public sealed class NudgeOutbox(ShopContext shop)
+public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> consent)
 {
     /// <summary>The new nudge, or null when one with the same de-duplication key already exists.</summary>
     public async Task<Nudge?> WriteAsync(AppDbContext db, Contact contact, NudgeRequest request, RuleSettings settings, DateTime now, CancellationToken ct = default)
@@ -73,7 +74,8 @@ public sealed class NudgeOutbox(ShopContext shop)
 
     private Nudge Add(AppDbContext db, Contact contact, NudgeRequest request, IReadOnlyList<DateTime> recent, RuleSettings settings, DateTime now)
     {
-        var decision = NudgeGuards.Decide(new GuardInput(contact.OptedIn, contact.OptedOut, recent, request.ExpiresAt), now, settings.Guards, shop.TimeZone);
+        var optedIn = NudgeGuards.ConsentAllows(contact, request.Kind, now, consent.Value.PendingFor);
+        var decision = NudgeGuards.Decide(new GuardInput(optedIn, contact.OptedOut, recent, request.ExpiresAt), now, settings.Guards, shop.TimeZone);
         var code = NewCode();
         var link = shop.NudgeLink(code);
         var content = request.Compose(link, decision.Verdict != GuardVerdict.Suppress);
