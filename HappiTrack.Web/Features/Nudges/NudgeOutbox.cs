@@ -56,13 +56,13 @@ public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> conse
         var contactIds = items.Select(i => i.Contact.Id).Distinct().ToList();
         var since = now - TimeSpan.FromHours(settings.Guards.WindowHours);
         var sent = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => contactIds.Contains(n.ContactId) && n.SentAt != null && n.SentAt > since)
+            .Where(n => contactIds.Contains(n.ContactId) && n.SentAt != null && n.SentAt > since && n.Kind != NudgeKinds.OptInConfirmation)
             .Select(n => new { n.ContactId, When = n.SentAt!.Value }).ToListAsync(ct);
         var pendingStatuses = NudgeStatuses.PendingOrSending;
         var pending = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => contactIds.Contains(n.ContactId) && pendingStatuses.Contains(n.Status))
+            .Where(n => contactIds.Contains(n.ContactId) && pendingStatuses.Contains(n.Status) && n.Kind != NudgeKinds.OptInConfirmation)
             .Select(n => new { n.ContactId, When = n.SendAfter }).ToListAsync(ct);
-        var local = db.Set<Nudge>().Local.Where(n => n.Id == 0 && pendingStatuses.Contains(n.Status)).Select(n => new { n.ContactId, When = n.SendAfter });
+        var local = db.Set<Nudge>().Local.Where(n => n.Id == 0 && pendingStatuses.Contains(n.Status) && n.Kind != NudgeKinds.OptInConfirmation).Select(n => new { n.ContactId, When = n.SendAfter });
         var recentByContact = sent.Concat(pending).Concat(local).ToLookup(r => r.ContactId, r => r.When);
         existing.UnionWith(db.Set<Nudge>().Local.Select(n => n.DedupKey));
 
@@ -100,7 +100,8 @@ public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> conse
     }
 
     /// <summary>
-    /// When the contact's other marketing nudges went or will go out. At write time pending ones
+    /// When the contact's other marketing nudges went or will go out (the transactional double opt-in
+    /// confirmation is not marketing and never counts). At write time pending ones
     /// count (so a second nudge is deferred behind the first); at dispatch only sent or in-flight
     /// ones do, so two queued nudges can never block each other.
     /// </summary>
@@ -109,14 +110,14 @@ public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> conse
     {
         var since = now - TimeSpan.FromHours(guards.WindowHours);
         var sent = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && n.SentAt != null && n.SentAt > since)
+            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && n.SentAt != null && n.SentAt > since && n.Kind != NudgeKinds.OptInConfirmation)
             .Select(n => n.SentAt!.Value).ToListAsync(ct);
         var pendingStatuses = includePending ? NudgeStatuses.PendingOrSending : [NudgeStatuses.Sending];
         var pending = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && pendingStatuses.Contains(n.Status))
+            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && pendingStatuses.Contains(n.Status) && n.Kind != NudgeKinds.OptInConfirmation)
             .Select(n => n.SendAfter).ToListAsync(ct);
         var local = includePending
-            ? db.Set<Nudge>().Local.Where(n => n.ContactId == contactId && n.Id == 0 && pendingStatuses.Contains(n.Status)).Select(n => n.SendAfter)
+            ? db.Set<Nudge>().Local.Where(n => n.ContactId == contactId && n.Id == 0 && pendingStatuses.Contains(n.Status) && n.Kind != NudgeKinds.OptInConfirmation).Select(n => n.SendAfter)
             : [];
         return [.. sent, .. pending, .. local];
     }
