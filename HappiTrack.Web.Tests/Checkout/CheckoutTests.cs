@@ -187,6 +187,23 @@ public sealed class CheckoutTests(StorefrontFactory factory) : IClassFixture<Sto
         Assert.Contains("Please tell us your name.", result.One("#name-error")!.TextContent);
     }
 
+    [Theory]
+    [InlineData("Amina\nRefund due")]
+    [InlineData("Amina\u0007")]
+    [InlineData("Amina\u202Eyap")]
+    [InlineData("Amina\u2067Test")]
+    public async Task A_name_with_control_or_bidi_characters_gets_a_message_and_places_nothing(string name)
+    {
+        var browser = await BrowserWithCartAsync(("echo-dot-5", 1));
+        var checkout = await browser.GetAsync("/checkout");
+
+        var result = await browser.SubmitAsync(checkout, "form.checkout-form", Details(NewPhone(), optIn: true, name: name));
+
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+        Assert.Contains("Please type your name as plain text", result.One("#name-error")!.TextContent);
+        Assert.False(await factory.WithDbAsync(db => db.Orders.AnyAsync(o => o.VisitorId == browser.VisitorId)));
+    }
+
     [Fact]
     public async Task Any_discount_code_is_refused_without_placing_the_order_and_can_be_removed()
     {
@@ -224,7 +241,7 @@ public sealed class CheckoutTests(StorefrontFactory factory) : IClassFixture<Sto
     }
 
     [Fact]
-    public async Task Opt_in_with_a_new_phone_creates_an_opted_in_contact_but_does_not_link_this_visitor()
+    public async Task Opt_in_with_a_new_phone_creates_a_pending_contact_but_does_not_link_this_visitor()
     {
         var browser = await BrowserWithCartAsync(("echo-dot-5", 1));
         var checkout = await browser.GetAsync("/checkout");
@@ -233,11 +250,12 @@ public sealed class CheckoutTests(StorefrontFactory factory) : IClassFixture<Sto
         var confirmation = await browser.SubmitAsync(checkout, "form.checkout-form", Details(phone, optIn: true, name: "Nia"));
 
         var contact = await factory.WithDbAsync(db => db.Contacts.SingleAsync(c => c.Phone == phone));
-        Assert.True(contact.OptedIn);
+        // Double opt-in (issue 15 item 1): pending until the number's owner answers YES.
+        Assert.False(contact.OptedIn);
         Assert.False(contact.OptedOut);
-        Assert.Equal("checkout", contact.OptInSource);
+        Assert.Equal("checkout", contact.OptInRequestSource);
         Assert.Equal("Nia", contact.Name);
-        Assert.Equal(HappiTrackFactory.DefaultStart.UtcDateTime, contact.OptedInAt);
+        Assert.Equal(HappiTrackFactory.DefaultStart.UtcDateTime, contact.OptInRequestedAt);
         Assert.Equal(16, Base64Url.DecodeFromChars(contact.LinkToken).Length);
         var order = await factory.WithDbAsync(db => db.Orders.SingleAsync(o => o.PublicId == confirmation.Url.Substring(8)));
         Assert.True(order.WhatsAppOptIn);

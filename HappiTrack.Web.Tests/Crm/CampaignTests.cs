@@ -168,6 +168,7 @@ public sealed class CampaignTests : IAsyncLifetime
 
         // A click on the tracked link shows up in the log as "clicked".
         var browser = _kit.App.NewClient();
+        browser.DefaultRequestHeaders.UserAgent.ParseAdd(Tracking.TrackingHttp.BrowserUserAgent); // a preview fetcher would not count
         Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync($"/r/{ann.Code}")).StatusCode);
         log = JsonDocument.Parse(await _kit.Api.GetStringAsync($"/api/campaign/logs?campaignId={campaignId}")).RootElement;
         Assert.Contains(log.GetProperty("messages").EnumerateArray(), m => m.GetProperty("contactId").GetInt32() == _ids["Ann"] && m.GetProperty("status").GetString() == "clicked");

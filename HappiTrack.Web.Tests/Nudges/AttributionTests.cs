@@ -5,6 +5,7 @@ using HappiTrack.Web.Features.Checkout;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;
+using HappiTrack.Web.Tests.Tracking;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +27,7 @@ public sealed class AttributionTests : IAsyncLifetime
         Assert.Equal(1, await app.DispatchAsync());
         app.Clock.Advance(TimeSpan.FromMinutes(5));
 
-        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var browser = app.CreateBrowserClient(allowRedirects: false);
         var click = await browser.GetAsync($"/r/{nudge.Code}");
         Assert.Equal(HttpStatusCode.Redirect, click.StatusCode);
         Assert.Equal(app.Now, (await app.LoadAsync(nudge.Id)).ClickedAt);

@@ -6,6 +6,7 @@ using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Tests.Admin;
 using HappiTrack.Web.Tests.Infrastructure;
+using HappiTrack.Web.Tests.Tracking;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Tests.Dispatch;
@@ -61,7 +62,7 @@ public sealed class CampaignLogFunnelTests : IAsyncLifetime
             Status(read, "read", t0.AddMinutes(7)),
             Status(clicked, "read", t0.AddMinutes(3)))))).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect,
-            (await _app.CreateClient(new() { AllowAutoRedirect = false }).GetAsync($"/r/{nudges[clicked.Id].Code}")).StatusCode);
+            (await _app.CreateBrowserClient(allowRedirects: false).GetAsync($"/r/{nudges[clicked.Id].Code}")).StatusCode);
 
         var log = await api.GetFromJsonAsync<JsonElement>($"/api/campaign/logs?campaignId={campaignId}");
         var messages = log.GetProperty("messages").EnumerateArray().ToDictionary(m => m.GetProperty("contactId").GetInt32());

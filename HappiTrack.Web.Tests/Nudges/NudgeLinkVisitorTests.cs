@@ -3,12 +3,13 @@ using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;
+using HappiTrack.Web.Tests.Tracking;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Tests.Dispatch;
 
-/// <summary><c>/r/{code}</c> links a browser to the nudge's contact exactly as a <c>?ht=</c> tracked link does.</summary>
+/// <summary><c>/r/{code}</c> links a browser to the nudge's contact under the same rule as a <c>?ht=</c> tracked link.</summary>
 public sealed class NudgeLinkVisitorTests : IAsyncLifetime
 {
     private TestBotServer _bot = null!;
@@ -17,7 +18,7 @@ public sealed class NudgeLinkVisitorTests : IAsyncLifetime
     public async Task DisposeAsync() => await _bot.DisposeAsync();
 
     [Fact]
-    public async Task Following_a_nudge_link_back_fills_the_browsers_anonymous_order_and_events_to_the_contact()
+    public async Task Following_a_nudge_link_in_a_browser_with_an_anonymous_order_links_a_new_visitor_and_leaves_the_order_anonymous()
     {
         await using var app = new DispatchApp(DispatchModes.Webhook, _bot);
         var contact = await app.ContactAsync("+4915112345621");
@@ -30,12 +31,16 @@ public sealed class NudgeLinkVisitorTests : IAsyncLifetime
             await db.SaveChangesAsync();
         });
 
-        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var browser = app.CreateBrowserClient(allowRedirects: false);
         browser.DefaultRequestHeaders.Add("Cookie", $"{VisitorCookie.Name}={visitorId}");
-        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync($"/r/{nudge.Code}")).StatusCode);
+        var response = await browser.GetAsync($"/r/{nudge.Code}");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
 
-        Assert.Equal(contact.Id, await app.WithDbAsync(db => db.Visitors.Where(v => v.Id == visitorId).Select(v => v.ContactId).SingleAsync()));
-        Assert.Equal(contact.Id, await app.WithDbAsync(db => db.Orders.Where(o => o.VisitorId == visitorId).Select(o => o.ContactId).SingleAsync()));
+        var fresh = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(VisitorCookie.Name + "=")).Split(';')[0].Split('=')[1];
+        Assert.NotEqual(visitorId, fresh);
+        Assert.Equal(contact.Id, await app.WithDbAsync(db => db.Visitors.Where(v => v.Id == fresh).Select(v => v.ContactId).SingleAsync()));
+        Assert.Null(await app.WithDbAsync(db => db.Visitors.Where(v => v.Id == visitorId).Select(v => v.ContactId).SingleAsync()));
+        Assert.Null(await app.WithDbAsync(db => db.Orders.Where(o => o.VisitorId == visitorId).Select(o => o.ContactId).SingleAsync()));
         Assert.Equal(app.Now, (await app.LoadContactAsync(contact.Id)).LastSeenAt);
     }
 }

@@ -6,6 +6,7 @@ using HappiTrack.Web.Features.Cart;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Tests.Infrastructure;
+using HappiTrack.Web.Tests.Tracking;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 
@@ -128,7 +129,7 @@ public class BrainApiTests : IAsyncLifetime
     {
         var (contactId, _) = await ShopperWithNudgesAsync();
         var rescue = (await Kit.NudgesAsync(contactId)).Single(n => n.Kind == NudgeKinds.CartRescue);
-        var fresh = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var fresh = _app.CreateBrowserClient(handleCookies: false, allowRedirects: false);
 
         var response = await fresh.GetAsync(new Uri(rescue.Link).PathAndQuery);
 
@@ -156,7 +157,7 @@ public class BrainApiTests : IAsyncLifetime
     {
         var (contactId, _) = await ShopperWithNudgesAsync();
         var interest = (await Kit.NudgesAsync(contactId)).Single(n => n.Kind == NudgeKinds.InterestDiscount);
-        var client = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = _app.CreateBrowserClient(handleCookies: false, allowRedirects: false);
         var response = await client.GetAsync(new Uri(interest.Link).PathAndQuery);
         Assert.Equal($"/product/{BrainKit.Featured}", response.Headers.Location!.OriginalString);
         Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith(NudgeLinks.OfferCookie + "=" + interest.TokenValue));

@@ -109,7 +109,7 @@ public class WalkthroughHttpTests : IAsyncLifetime
         Assert.Equal(BrainKit.Featured, profile.GetProperty("mostDesiredProduct").GetProperty("slug").GetString());
 
         // The link leads to the product; the remembered offer then shows at checkout.
-        var click = await shopper.Browser.GetRawAsync(new Uri(nudge.GetProperty("link").GetString()!).PathAndQuery);
+        var click = await shopper.Tracker.GetAsync(new Uri(nudge.GetProperty("link").GetString()!).PathAndQuery);
         // A relative lifetime: a browser whose clock disagrees with the server's still keeps the offer for the token's 48 h.
         var offerCookie = click.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(NudgeLinks.OfferCookie + "=", StringComparison.Ordinal));
         Assert.Contains("max-age=172800", offerCookie, StringComparison.OrdinalIgnoreCase);
@@ -150,7 +150,7 @@ public class WalkthroughHttpTests : IAsyncLifetime
         await Kit.ProjectAsync();
         var link = Assert.Single(await NudgesAsync(shopper.ContactId, NudgeKinds.CartRescue)).GetProperty("link").GetString()!;
 
-        var phone = new StorefrontBrowser(_app);
+        var phone = new StorefrontBrowser(_app, userAgent: UserAgent);
         var checkout = await phone.FollowAsync(await phone.GetRawAsync(new Uri(link).PathAndQuery), "/");
         Assert.StartsWith("/checkout?token=", checkout.Url);
         Assert.NotNull(checkout.One("tr[data-ht-product='echo-dot-5'], li[data-ht-product='echo-dot-5']"));

@@ -18,10 +18,12 @@ public sealed class StorefrontBrowser
     private static readonly Uri BaseAddress = new("http://localhost");
     private readonly HttpClient _client;
 
-    public StorefrontBrowser(HappiTrackFactory factory, CookieContainer? cookies = null)
+    /// <param name="userAgent">None by default; a person's user agent where the server treats bots differently (tracked and nudge links).</param>
+    public StorefrontBrowser(HappiTrackFactory factory, CookieContainer? cookies = null, string? userAgent = null)
     {
         Cookies = cookies ?? new CookieContainer();
         _client = factory.CreateDefaultClient(BaseAddress, new CookieContainerHandler(Cookies));
+        if (userAgent is not null) _client.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
     }
 
     public CookieContainer Cookies { get; }

@@ -252,7 +252,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 var vip = ordersPerVisitor.GetValueOrDefault(v.Id) >= 3;
                 await insert.AddAsync(ct,
                     $"+49151{10_000_000 + i:D8}", names[i % names.Length], NewId(rng), v.FirstSeen, optedIn,
-                    optedIn ? v.FirstSeen : null, optedIn ? "checkout" : null, false, vip, vip ? v.LastSeen : null, v.LastSeen,
+                    optedIn ? v.FirstSeen : null, optedIn ? "whatsapp" : null, false, vip, vip ? v.LastSeen : null, v.LastSeen,
                     // The CRM's summary columns are rebuilt by the projector once it sees these contacts' events.
                     0.0, ordersPerVisitor.GetValueOrDefault(v.Id), 0.0);
             }

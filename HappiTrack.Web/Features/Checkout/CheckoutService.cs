@@ -10,6 +10,7 @@ using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Features.Tracking.Ingestion;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Features.Checkout;
 
@@ -31,7 +32,8 @@ public static class CheckoutFields
     public const string DiscountToken = "DiscountToken";
 }
 
-public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IProjectEventsTrigger projectEvents, NudgeAttribution attribution, IEventStore events, IOptInSuppression suppression)
+public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IProjectEventsTrigger projectEvents, NudgeAttribution attribution, IEventStore events, IOptInSuppression suppression,
+    NudgeOutbox outbox, RuleSettingsService settings, IOptions<ConsentOptions> consent, IOutboxTrigger outboxTrigger)
 {
     public const int MaxNameLength = 100;
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
@@ -48,6 +50,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
         var name = request.Name?.Trim() ?? "";
         if (name.Length == 0) errors[CheckoutFields.Name] = "Please tell us your name.";
         else if (name.Length > MaxNameLength) errors[CheckoutFields.Name] = $"Please keep your name under {MaxNameLength} characters.";
+        else if (ContactNames.HasHiddenCharacters(name)) errors[CheckoutFields.Name] = "Please type your name as plain text, without line breaks or special control characters.";
 
         string phone = "";
         if (string.IsNullOrWhiteSpace(request.Phone)) errors[CheckoutFields.Phone] = "Please enter your phone number.";
@@ -108,7 +111,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
         db.Orders.Add(order);
         await attribution.AttributeAsync(order, ct);
 
-        if (request.WhatsAppOptIn) await CreateOptedInContactIfNewAsync(phone, name, now, ct);
+        var confirmationWritten = request.WhatsAppOptIn && await RequestOptInAsync(phone, name, now, ct);
 
         foreach (var line in lines)
             ServerEvents.Add(db, visitor, EventTypes.Purchase, now, line.ProductId,
@@ -131,6 +134,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
             await db.Set<DiscountToken>().Where(t => t.Id == tokenId).ExecuteUpdateAsync(x => x.SetProperty(t => t.RedeemedOrderId, order.Id), ct);
         await transaction.CommitAsync(ct);
         projectEvents.EventsWritten();
+        if (confirmationWritten) outboxTrigger.NudgeWritten();
         return new CheckoutResult(order, new Dictionary<string, string>());
     }
 
@@ -167,17 +171,30 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
     }
 
     /// <summary>
-    /// A ticked opt-in creates a contact only for a phone nobody has yet. An existing contact is left
-    /// untouched: typing someone's number must neither opt them in nor hand their profile to this visitor.
+    /// The ticked box is not consent: anyone can type anyone's number. It makes the contact <i>pending</i>
+    /// (double opt-in) and queues the one confirmation the owner answers with YES; nothing else is sent
+    /// until then. A new phone gets a contact; an existing one is never linked to this visitor or handed
+    /// its profile, and one that is opted in, opted out or already pending is left as it is.
     /// </summary>
-    private async Task CreateOptedInContactIfNewAsync(string phone, string name, DateTime now, CancellationToken ct)
+    /// <returns>Whether a confirmation was written (poke the outbox after the commit).</returns>
+    private async Task<bool> RequestOptInAsync(string phone, string name, DateTime now, CancellationToken ct)
     {
-        if (await db.Contacts.AnyAsync(c => c.Phone == phone, ct)) return;
         // An erased person's number: the ticked box is refused as an opt-out, and nothing of them is stored again.
-        if (await suppression.IsSuppressedAsync(phone, ct)) return;
-        var contact = new Contact { Phone = phone, Name = name, LinkToken = LinkToken.New(), CreatedAt = now };
-        contact.OptIn(ConsentSources.Checkout, now);
-        db.Contacts.Add(contact);
+        if (await suppression.IsSuppressedAsync(phone, ct)) return false;
+        var contact = await db.Contacts.FirstOrDefaultAsync(c => c.Phone == phone, ct);
+        if (contact is null)
+        {
+            contact = new Contact { Phone = phone, Name = name, LinkToken = LinkToken.New(), CreatedAt = now };
+            db.Contacts.Add(contact);
+        }
+        var pendingFor = consent.Value.PendingFor;
+        if (!contact.RequestOptIn(ConsentSources.Checkout, now, pendingFor)) return false;
+
+        var confirmation = consent.Value.ConfirmationMessage;
+        var written = await outbox.WriteAsync(db, contact, new NudgeRequest(
+            NudgeKinds.OptInConfirmation, $"opt-in-confirmation:{NudgeOutbox.NewCode()}", now + pendingFor,
+            (_, _) => new NudgeContent(confirmation), n => n.Contact = contact), await settings.GetAsync(ct), now, ct);
+        return written is not null;
     }
 
     private static string NewPublicId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));

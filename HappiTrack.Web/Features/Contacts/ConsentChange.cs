@@ -14,6 +14,8 @@ public sealed class ConsentChange
     public int ContactId { get; set; }
     /// <summary>True for an opt-in, false for an opt-out.</summary>
     public bool OptedIn { get; set; }
+    /// <summary>An opt-in asked for by someone other than the owner (double opt-in): not consent, waiting for the owner's YES.</summary>
+    public bool Pending { get; set; }
     /// <summary>A <see cref="ConsentSources"/> value.</summary>
     public required string Source { get; set; }
     public DateTime At { get; set; }

@@ -19,6 +19,13 @@ public sealed class Contact
     public string? OptInSource { get; set; }
     public bool OptedOut { get; set; }
     public DateTime? OptedOutAt { get; set; }
+    /// <summary>
+    /// When someone other than the number's owner (checkout) asked for marketing: the contact is
+    /// <i>pending</i>, not opted in, until the owner confirms on WhatsApp (double opt-in, SECURITY.md).
+    /// </summary>
+    public DateTime? OptInRequestedAt { get; set; }
+    /// <summary>Who asked for the pending opt-in (a <see cref="ConsentSources"/> value).</summary>
+    public string? OptInRequestSource { get; set; }
     public bool VipStatus { get; set; }
     public DateTime? VipSince { get; set; }
     public DateTime? LastSeenAt { get; set; }
@@ -40,7 +47,28 @@ public sealed class Contact
     /// <summary>Messaging is allowed only with a standing opt-in that was not withdrawn.</summary>
     public bool MayBeMessaged => OptedIn && !OptedOut;
 
-    /// <summary>Appended by <see cref="OptIn"/> and <see cref="OptOut"/>; saved with the contact.</summary>
+    /// <summary>
+    /// Waiting for the owner's YES: the only message it may get is the one transactional confirmation,
+    /// and only until the request expires (<see cref="ConsentOptions.PendingHours"/>).
+    /// </summary>
+    public bool IsPendingAt(DateTime now, TimeSpan pendingFor) =>
+        !OptedIn && !OptedOut && OptInRequestedAt is { } requested && now < requested + pendingFor;
+
+    /// <summary>
+    /// An opt-in asked for by someone who is not the number's owner (the checkout box can be ticked with
+    /// anyone's number): the contact becomes pending, never opted in. Recorded in the history as a request.
+    /// </summary>
+    /// <returns>Whether a new request was recorded (not for a contact that is opted in, opted out or already pending).</returns>
+    public bool RequestOptIn(string source, DateTime at, TimeSpan pendingFor)
+    {
+        if (OptedIn || OptedOut || IsPendingAt(at, pendingFor)) return false;
+        OptInRequestedAt = at;
+        OptInRequestSource = source;
+        ConsentHistory.Add(new ConsentChange { OptedIn = false, Pending = true, Source = source, At = at });
+        return true;
+    }
+
+    /// <summary>Appended by <see cref="OptIn"/>, <see cref="RequestOptIn"/> and <see cref="OptOut"/>; saved with the contact.</summary>
     public List<ConsentChange> ConsentHistory { get; } = [];
 
     /// <summary>
@@ -58,6 +86,8 @@ public sealed class Contact
         OptedIn = true;
         OptedInAt = at;
         OptInSource = source;
+        OptInRequestedAt = null;
+        OptInRequestSource = null;
         ConsentHistory.Add(new ConsentChange { OptedIn = true, Source = source, At = at });
         return true;
     }
@@ -71,6 +101,8 @@ public sealed class Contact
         if (!OptedOut) ConsentHistory.Add(new ConsentChange { OptedIn = false, Source = source, At = at });
         OptedOut = true;
         OptedOutAt = at;
+        OptInRequestedAt = null;
+        OptInRequestSource = null;
     }
 }
 
@@ -79,6 +111,7 @@ public static class ConsentSources
 {
     public const string Admin = "admin";
     public const string Api = "api";
+    /// <summary>The checkout box: a request only (double opt-in), see <see cref="Contact.RequestOptIn"/>.</summary>
     public const string Checkout = "checkout";
     /// <summary>The contact's own message (START/STOP) on WhatsApp.</summary>
     public const string WhatsApp = "whatsapp";
@@ -92,6 +125,7 @@ internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
     {
         b.Property(c => c.Phone).HasMaxLength(20);
         b.Property(c => c.Name).HasMaxLength(100);
+        b.Property(c => c.OptInRequestSource).HasMaxLength(32);
         b.Property(c => c.LinkToken).HasMaxLength(64);
         b.Property(c => c.OptInSource).HasMaxLength(32);
         b.HasIndex(c => c.Phone).IsUnique();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Text.Json;
 using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Infrastructure;
@@ -37,7 +38,7 @@ internal static class ContactsApi
         if (body.Name is { ValueKind: not JsonValueKind.Null } n)
         {
             name = StringOrNull(n);
-            if (name is null || name.Length > ContactService.MaxNameLength || name.Any(char.IsControl))
+            if (name is null || name.Length > ContactService.MaxNameLength || ContactNames.HasHiddenCharacters(name))
                 return Invalid("name", $"'name' must be text of at most {ContactService.MaxNameLength} characters.");
         }
 
@@ -78,6 +79,8 @@ public static class ContactsServiceCollectionExtensions
     public static IServiceCollection AddContacts(this IServiceCollection services)
     {
         services.AddScoped<ContactService>();
+        services.AddOptions<ConsentOptions>().BindConfiguration(ConsentOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConsentOptions>, ConsentOptionsValidator>();
         return services;
     }
 

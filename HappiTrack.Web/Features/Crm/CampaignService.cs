@@ -84,7 +84,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         var ids = Matching(segment, settings, now).Select(c => c.Id);
         // The same inputs NudgeOutbox.WriteAsync gathers per contact, gathered for the whole segment at once.
         var sends = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => ids.Contains(n.ContactId)
+            .Where(n => ids.Contains(n.ContactId) && n.Kind != NudgeKinds.OptInConfirmation // transactional, not marketing: outside the cap
                 && ((n.SentAt != null && n.SentAt > since)
                     || NudgeStatuses.PendingOrSending.Contains(n.Status)))
             .Select(n => new { n.ContactId, n.SentAt, n.SendAfter, n.Status })
@@ -167,7 +167,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     public static string Render(string template, string? name, string? product, string link) =>
         NudgeOutbox.Render(template, new Dictionary<string, string>
         {
-            ["name"] = string.IsNullOrWhiteSpace(name) ? "there" : name,
+            ["name"] = ContactNames.ForMessage(name) ?? ContactNames.NoName,
             ["product"] = product ?? "our latest picks",
             ["link"] = link,
         });

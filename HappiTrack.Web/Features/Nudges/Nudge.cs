@@ -11,9 +11,14 @@ public static class NudgeKinds
     public const string CartRescue = "cart_rescue";
     public const string VipUpgrade = "vip_upgrade";
     public const string Campaign = "campaign";
+    /// <summary>
+    /// Double opt-in: the one transactional message a pending contact may get ("reply YES ..."); never
+    /// marketing, never an offer. In WhatsApp Cloud mode sent as the template named for this kind.
+    /// </summary>
+    public const string OptInConfirmation = "opt_in_confirmation";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
-        { InterestDiscount, CartRescue, VipUpgrade, Campaign };
+        { InterestDiscount, CartRescue, VipUpgrade, Campaign, OptInConfirmation };
 }
 
 public static class NudgeStatuses

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Settings;
 
 namespace HappiTrack.Web.Features.Nudges;
@@ -23,6 +24,14 @@ public sealed record GuardInput(bool OptedIn, bool OptedOut, IReadOnlyList<DateT
 /// </summary>
 public static class NudgeGuards
 {
+    /// <summary>
+    /// The consent a nudge of <paramref name="kind"/> needs, as the guards' "opted in": marketing needs a
+    /// standing opt-in (a pending contact is not opted in); the double opt-in confirmation needs a pending
+    /// request that has not expired, and nothing else ever reaches a pending contact.
+    /// </summary>
+    public static bool ConsentAllows(Contact contact, string kind, DateTime now, TimeSpan pendingFor) =>
+        kind == NudgeKinds.OptInConfirmation ? contact.IsPendingAt(now, pendingFor) : contact.OptedIn;
+
     public static GuardDecision Decide(GuardInput input, DateTime now, GuardSettings settings, TimeZoneInfo shopZone)
     {
         if (input.OptedOut) return GuardDecision.Suppress(GuardReasons.OptedOut);

@@ -34,9 +34,16 @@ public static class NudgeLinks
         var nudge = await db.Set<Nudge>().Include(n => n.Token).FirstOrDefaultAsync(n => n.Code == code, ct);
         if (nudge is null) return TypedResults.NotFound();
 
+        // Chat apps fetch the link to draw a preview as soon as the message arrives: that fetch is not
+        // the contact. It gets the landing page only, no click, no visitor link, no offer (and no token in the URL).
+        if (BotDetector.IsBot(http.Request.Headers.UserAgent))
+            return TypedResults.Redirect(await ProductPathAsync(db, nudge, ct) ?? "/checkout");
+
         var now = clock.GetUtcNow().UtcDateTime;
-        var visitorId = http.GetOrIssueVisitorId();
-        await linker.LinkAsync(visitorId, nudge.ContactId, now, ct);
+        // Linked under the one rule (VisitorLinker): what this browser had stays with its old visitor, so a
+        // rescued cart is restored only into a visitor of the nudge's own contact.
+        var visitorId = await linker.LinkBrowserAsync(http, nudge.ContactId, LinkProof.NudgeLink, now, ct)
+            ?? throw new InvalidOperationException("A nudge link always links the browser.");
         nudge.RecordClick(now);
         if (nudge.Kind == NudgeKinds.CartRescue && nudge.CartSnapshot is not null)
             await RestoreCartAsync(db, visitorId, nudge.CartSnapshot, now, ct);
@@ -58,12 +65,15 @@ public static class NudgeLinks
             });
         }
 
-        if (nudge.Kind == NudgeKinds.InterestDiscount && nudge.ProductId is { } productId)
-        {
-            var slug = await db.Products.Where(p => p.Id == productId).Select(p => p.Slug).FirstOrDefaultAsync(ct);
-            if (slug is not null) return TypedResults.Redirect($"/product/{Uri.EscapeDataString(slug)}");
-        }
+        if (await ProductPathAsync(db, nudge, ct) is { } productPath) return TypedResults.Redirect(productPath);
         return TypedResults.Redirect(liveToken is null ? "/checkout" : $"/checkout?token={Uri.EscapeDataString(liveToken)}");
+    }
+
+    private static async Task<string?> ProductPathAsync(AppDbContext db, Nudge nudge, CancellationToken ct)
+    {
+        if (nudge.Kind != NudgeKinds.InterestDiscount || nudge.ProductId is not { } productId) return null;
+        var slug = await db.Products.Where(p => p.Id == productId).Select(p => p.Slug).FirstOrDefaultAsync(ct);
+        return slug is null ? null : $"/product/{Uri.EscapeDataString(slug)}";
     }
 
     /// <summary>Restores each saved line, keeping a larger quantity the shopper already has.</summary>

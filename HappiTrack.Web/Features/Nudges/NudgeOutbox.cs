@@ -5,6 +5,7 @@ using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Features.Nudges;
 
@@ -28,7 +29,7 @@ public sealed record NudgeRequest(
 /// caller's change. The guards decide at write time whether it is queued, deferred or suppressed.
 /// Callers poke <see cref="IOutboxTrigger"/> after their commit, so the dispatcher never races it.
 /// </summary>
-public sealed class NudgeOutbox(ShopContext shop)
+public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> consent)
 {
     /// <summary>The new nudge, or null when one with the same de-duplication key already exists.</summary>
     public async Task<Nudge?> WriteAsync(AppDbContext db, Contact contact, NudgeRequest request, RuleSettings settings, DateTime now, CancellationToken ct = default)
@@ -55,13 +56,13 @@ public sealed class NudgeOutbox(ShopContext shop)
         var contactIds = items.Select(i => i.Contact.Id).Distinct().ToList();
         var since = now - TimeSpan.FromHours(settings.Guards.WindowHours);
         var sent = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => contactIds.Contains(n.ContactId) && n.SentAt != null && n.SentAt > since)
+            .Where(n => contactIds.Contains(n.ContactId) && n.SentAt != null && n.SentAt > since && n.Kind != NudgeKinds.OptInConfirmation)
             .Select(n => new { n.ContactId, When = n.SentAt!.Value }).ToListAsync(ct);
         var pendingStatuses = NudgeStatuses.PendingOrSending;
         var pending = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => contactIds.Contains(n.ContactId) && pendingStatuses.Contains(n.Status))
+            .Where(n => contactIds.Contains(n.ContactId) && pendingStatuses.Contains(n.Status) && n.Kind != NudgeKinds.OptInConfirmation)
             .Select(n => new { n.ContactId, When = n.SendAfter }).ToListAsync(ct);
-        var local = db.Set<Nudge>().Local.Where(n => n.Id == 0 && pendingStatuses.Contains(n.Status)).Select(n => new { n.ContactId, When = n.SendAfter });
+        var local = db.Set<Nudge>().Local.Where(n => n.Id == 0 && pendingStatuses.Contains(n.Status) && n.Kind != NudgeKinds.OptInConfirmation).Select(n => new { n.ContactId, When = n.SendAfter });
         var recentByContact = sent.Concat(pending).Concat(local).ToLookup(r => r.ContactId, r => r.When);
         existing.UnionWith(db.Set<Nudge>().Local.Select(n => n.DedupKey));
 
@@ -73,7 +74,8 @@ public sealed class NudgeOutbox(ShopContext shop)
 
     private Nudge Add(AppDbContext db, Contact contact, NudgeRequest request, IReadOnlyList<DateTime> recent, RuleSettings settings, DateTime now)
     {
-        var decision = NudgeGuards.Decide(new GuardInput(contact.OptedIn, contact.OptedOut, recent, request.ExpiresAt), now, settings.Guards, shop.TimeZone);
+        var optedIn = NudgeGuards.ConsentAllows(contact, request.Kind, now, consent.Value.PendingFor);
+        var decision = NudgeGuards.Decide(new GuardInput(optedIn, contact.OptedOut, recent, request.ExpiresAt), now, settings.Guards, shop.TimeZone);
         var code = NewCode();
         var link = shop.NudgeLink(code);
         var content = request.Compose(link, decision.Verdict != GuardVerdict.Suppress);
@@ -98,7 +100,8 @@ public sealed class NudgeOutbox(ShopContext shop)
     }
 
     /// <summary>
-    /// When the contact's other marketing nudges went or will go out. At write time pending ones
+    /// When the contact's other marketing nudges went or will go out (the transactional double opt-in
+    /// confirmation is not marketing and never counts). At write time pending ones
     /// count (so a second nudge is deferred behind the first); at dispatch only sent or in-flight
     /// ones do, so two queued nudges can never block each other.
     /// </summary>
@@ -107,14 +110,14 @@ public sealed class NudgeOutbox(ShopContext shop)
     {
         var since = now - TimeSpan.FromHours(guards.WindowHours);
         var sent = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && n.SentAt != null && n.SentAt > since)
+            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && n.SentAt != null && n.SentAt > since && n.Kind != NudgeKinds.OptInConfirmation)
             .Select(n => n.SentAt!.Value).ToListAsync(ct);
         var pendingStatuses = includePending ? NudgeStatuses.PendingOrSending : [NudgeStatuses.Sending];
         var pending = await db.Set<Nudge>().AsNoTracking()
-            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && pendingStatuses.Contains(n.Status))
+            .Where(n => n.ContactId == contactId && n.Id != excludeNudgeId && pendingStatuses.Contains(n.Status) && n.Kind != NudgeKinds.OptInConfirmation)
             .Select(n => n.SendAfter).ToListAsync(ct);
         var local = includePending
-            ? db.Set<Nudge>().Local.Where(n => n.ContactId == contactId && n.Id == 0 && pendingStatuses.Contains(n.Status)).Select(n => n.SendAfter)
+            ? db.Set<Nudge>().Local.Where(n => n.ContactId == contactId && n.Id == 0 && pendingStatuses.Contains(n.Status) && n.Kind != NudgeKinds.OptInConfirmation).Select(n => n.SendAfter)
             : [];
         return [.. sent, .. pending, .. local];
     }

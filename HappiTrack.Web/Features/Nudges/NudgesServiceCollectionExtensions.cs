@@ -73,6 +73,7 @@ public static class NudgesServiceCollectionExtensions
         app.MapNudgeApi();
         app.MapNudgeLinks();
         app.MapWhatsAppWebhook();
+        app.MapBotReplies();
         return app;
     }
 }

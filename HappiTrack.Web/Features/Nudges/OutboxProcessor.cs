@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Contacts;
 using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
@@ -31,6 +32,7 @@ public sealed class OutboxProcessor(
     ShopContext shop,
     TimeProvider clock,
     IOptions<DispatchOptions> options,
+    IOptions<ConsentOptions> consent,
     ILogger<OutboxProcessor> logger)
 {
     public const int BatchSize = 50;
@@ -89,7 +91,8 @@ public sealed class OutboxProcessor(
         }
 
         var recent = await NudgeOutbox.RecentSendsAsync(db, nudge.ContactId, nudge.Id, includePending: false, now, settings.Guards, ct);
-        var decision = NudgeGuards.Decide(new GuardInput(nudge.Contact.OptedIn, nudge.Contact.OptedOut, recent, nudge.ExpiresAt), now, settings.Guards, shop.TimeZone);
+        var optedIn = NudgeGuards.ConsentAllows(nudge.Contact, nudge.Kind, now, consent.Value.PendingFor);
+        var decision = NudgeGuards.Decide(new GuardInput(optedIn, nudge.Contact.OptedOut, recent, nudge.ExpiresAt), now, settings.Guards, shop.TimeZone);
         if (decision.Verdict == GuardVerdict.Suppress)
         {
             nudge.Suppress(decision.Reason);

@@ -78,7 +78,7 @@ public static class WhatsAppWebhookEndpoints
     }
 
     /// <summary>The raw body, or null when it exceeds <paramref name="limit"/> (read no further than that).</summary>
-    private static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken ct)
+    internal static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken ct)
     {
         if (request.ContentLength > limit) return null;
         using var buffer = new MemoryStream();
@@ -125,7 +125,7 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
     private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
         { "STOP", "STOP ALL", "STOPALL", "STOPP", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPT OUT", "OPTOUT", "ARRET", "ARRÊT", "ABMELDEN", "BAJA" };
     private static readonly HashSet<string> StartWords = new(StringComparer.Ordinal)
-        { "START", "UNSTOP", "SUBSCRIBE", "OPT IN", "OPTIN", "ANMELDEN" };
+        { "START", "UNSTOP", "SUBSCRIBE", "OPT IN", "OPTIN", "ANMELDEN", "YES", "JA" }; // YES answers the double opt-in confirmation
 
     public async Task ApplyAsync(JsonObject envelope, CancellationToken ct)
     {
@@ -271,13 +271,22 @@ public sealed class WhatsAppWebhook(AppDbContext db, TimeProvider clock, ILogger
         }
         var from = Text(message["from"]);
         if (from is null || from.Length is 0 or > 15 || !from.All(char.IsAsciiDigit)) return;
-        var phone = "+" + from;
+        var at = Timestamp(message["timestamp"], now);
+        var text = Text(Child(message["text"], "body")) ?? Text(Child(message["button"], "text"));
+        await ApplyReplyAsync("+" + from, text, at, ct);
+    }
+
+    /// <summary>
+    /// A message the number's owner sent us (Meta's webhook, or the bot's signed callback in Webhook
+    /// mode): STOP opts out, START or YES opts in (also the answer to the double opt-in confirmation).
+    /// The caller saves.
+    /// </summary>
+    public async Task ApplyReplyAsync(string phone, string? text, DateTime at, CancellationToken ct)
+    {
         var contact = db.Contacts.Local.FirstOrDefault(c => c.Phone == phone)
             ?? await db.Contacts.FirstOrDefaultAsync(c => c.Phone == phone, ct);
         if (contact is null) return; // only people who gave us their number are contacts
 
-        var at = Timestamp(message["timestamp"], now);
-        var text = Text(Child(message["text"], "body")) ?? Text(Child(message["button"], "text"));
         contact.LastInboundAt = Latest(contact.LastInboundAt, at);
 
         var keyword = Normalize(text);

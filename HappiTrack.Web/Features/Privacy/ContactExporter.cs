@@ -40,7 +40,7 @@ public sealed class ContactExporter(AppDbContext db, TimeProvider clock)
         });
 
         Section(w, "consentHistory", await db.Set<ConsentChange>().AsNoTracking().Where(c => c.ContactId == contactId)
-            .OrderBy(c => c.At).ThenBy(c => c.Id).Select(c => new { c.At, c.OptedIn, c.Source }).ToListAsync(ct));
+            .OrderBy(c => c.At).ThenBy(c => c.Id).Select(c => new { c.At, c.OptedIn, c.Pending, c.Source }).ToListAsync(ct));
 
         var visitors = await db.Visitors.AsNoTracking().Where(v => v.ContactId == contactId).OrderBy(v => v.FirstSeenAt)
             .Select(v => new { v.Id, v.FirstSeenAt, v.LastSeenAt, v.LinkedAt }).ToListAsync(ct);

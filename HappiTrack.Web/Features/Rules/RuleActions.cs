@@ -106,7 +106,7 @@ public sealed class RuleActions(NudgeOutbox outbox)
     {
         var values = new Dictionary<string, string>
         {
-            ["name"] = string.IsNullOrWhiteSpace(contact.Name) ? "there" : contact.Name,
+            ["name"] = ContactNames.ForMessage(contact.Name) ?? ContactNames.NoName,
             ["link"] = link,
             ["percent"] = percent.ToString(CultureInfo.InvariantCulture),
         };

@@ -13,7 +13,7 @@ public static class BotDetector
     [
         "bot", "crawl", "spider", "slurp", "archiver", "headless", "phantomjs", "selenium", "puppeteer",
         "lighthouse", "pagespeed", "pingdom", "uptime", "monitor", "preview", "facebookexternalhit",
-        "whatsapp", "telegram", "embedly", "curl/", "wget/", "python-", "python/", "go-http-client",
+        "whatsapp", "telegram", "slack-imgproxy", "skypeuripreview", "embedly", "curl/", "wget/", "python-", "python/", "go-http-client",
         "java/", "okhttp", "apache-httpclient", "libwww", "scrapy", "node-fetch", "axios/", "httpie",
         "postman", "insomnia", "feedfetcher", "mediapartners",
     ], StringComparison.OrdinalIgnoreCase);

@@ -8,8 +8,8 @@ namespace HappiTrack.Web.Features.Tracking;
 
 /// <summary>
 /// Tracked links (SPEC §3): any store URL with <c>?ht=&lt;token&gt;</c>. A token that belongs to a
-/// contact links this browser's visitor to the contact and merges the visitor's anonymous history
-/// into it; any token, known or not, is then stripped by a redirect so it leaves the address bar,
+/// contact links this browser to the contact under <see cref="VisitorLinker"/>'s rule (never merging
+/// what the browser already has); any token, known or not, is then stripped by a redirect so it leaves the address bar,
 /// the history and the Referer. Tokens are never logged.
 /// </summary>
 internal sealed class TrackedLinkMiddleware(RequestDelegate next)
@@ -34,7 +34,6 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
         var db = services.GetRequiredService<AppDbContext>();
         var linker = services.GetRequiredService<VisitorLinker>();
         var clock = services.GetRequiredService<TimeProvider>();
-        var projectEvents = services.GetRequiredService<IProjectEventsTrigger>();
         var logger = services.GetRequiredService<ILogger<TrackedLinkMiddleware>>();
 
         var token = request.Query[QueryKey].Count == 1 ? request.Query[QueryKey][0] : null;
@@ -44,10 +43,10 @@ internal sealed class TrackedLinkMiddleware(RequestDelegate next)
                 .FirstOrDefaultAsync(http.RequestAborted);
             if (contactId is { } id)
             {
-                var visitorId = http.GetOrIssueVisitorId();
-                await linker.LinkAsync(visitorId, id, clock.GetUtcNow().UtcDateTime, http.RequestAborted);
-                projectEvents.EventsWritten(); // the visitor's anonymous interest now moves to the contact
-                logger.LogInformation("Linked a visitor to contact {ContactId} through a tracked link", id);
+                if (await linker.LinkBrowserAsync(http, id, LinkProof.TrackedLink, clock.GetUtcNow().UtcDateTime, http.RequestAborted) is not null)
+                    logger.LogInformation("Linked a visitor to contact {ContactId} through a tracked link", id);
+                else
+                    logger.LogInformation("A tracked link of contact {ContactId} was opened in a browser linked to another contact; left as it was", id);
             }
         }
 

@@ -32,19 +32,34 @@ public static class VisitorCookie
         if (!IsWellFormed(id))
         {
             id = NewId();
-            http.Response.Cookies.Append(Name, id, new CookieOptions
-            {
-                HttpOnly = true,
-                SameSite = SameSiteMode.Lax,
-                Secure = http.Request.IsHttps,
-                IsEssential = true,
-                Path = "/",
-                MaxAge = TimeSpan.FromDays(365),
-            });
+            Append(http, id);
         }
         http.Items[ItemKey] = id;
         return id!;
     }
+
+    /// <summary>
+    /// Replaces this browser's cookie with a new visitor id: a link that may not take over what the old
+    /// visitor has (VisitorLinker) starts the browser over instead.
+    /// </summary>
+    public static string IssueNewVisitorId(this HttpContext http)
+    {
+        var id = NewId();
+        Append(http, id);
+        http.Items[ItemKey] = id;
+        return id;
+    }
+
+    private static void Append(HttpContext http, string id) =>
+        http.Response.Cookies.Append(Name, id, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Lax,
+            Secure = http.Request.IsHttps,
+            IsEssential = true,
+            Path = "/",
+            MaxAge = TimeSpan.FromDays(365),
+        });
 
     /// <summary>The visitor id if the browser already has a valid cookie; never issues one.</summary>
     public static string? FindVisitorId(this HttpContext http)

@@ -531,6 +531,9 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<bool>("OptedIn")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("Pending")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -583,6 +586,13 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<string>("Name")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<string>("OptInRequestSource")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime?>("OptInRequestedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("OptInSource")
                         .HasMaxLength(32)

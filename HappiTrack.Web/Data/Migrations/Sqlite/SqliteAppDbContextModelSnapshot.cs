@@ -504,6 +504,9 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<bool>("OptedIn")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("Pending")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -553,6 +556,13 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
                     b.Property<string>("Name")
                         .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OptInRequestSource")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("OptInRequestedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("OptInSource")
