@@ -39,6 +39,8 @@ public sealed class AppServer : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
+        // The walkthroughs follow one product through hero, cart and nudges; the daily rotation would change it by date.
+        builder.UseSetting("Shop:FeaturedDeal", HappiTrack.Web.Features.Catalog.CatalogSeed.FeaturedSlug);
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
     }
 

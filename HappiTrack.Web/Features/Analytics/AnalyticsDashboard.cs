@@ -11,7 +11,11 @@ public sealed record AnalyticsTable(string Id, string Title, IReadOnlyList<strin
 
 /// <summary>What analytics.js draws: Chart.js type, labels and datasets (or a heatmap grid).</summary>
 public sealed record ChartSpec(string Id, string Type, IReadOnlyList<string> Labels, IReadOnlyList<ChartSeries> Datasets,
-    bool Horizontal = false, bool Percent = false);
+    bool Horizontal = false, bool Percent = false, bool Stacked = false, IReadOnlyList<string>? Colors = null)
+{
+    /// <summary>Nothing to draw: an empty chart would be a bare grid that reads as "zero" rather than "no data".</summary>
+    public bool IsEmpty => Labels.Count == 0 || Datasets.All(d => d.Data.All(v => v == 0));
+}
 
 public sealed record ChartSeries(string Label, IReadOnlyList<double> Data);
 
@@ -188,10 +192,13 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
 
         var table = new AnalyticsTable("abandonment", "Cart abandonment by segment",
             ["Group", "Segment", "Carts", "Abandoned", "Abandonment rate (%)"], rows);
+        // One series per grouping, stacked: each bar carries only its own group's value, so bars are coloured
+        // by grouping and the legend names the groups, instead of 40 look-alike bars from six different cuts.
+        var groups = rows.Select(r => r[0]).Distinct().ToList();
         var chart = new ChartSpec("abandonment", "bar",
             rows.Select(r => r[0] == "All carts" ? "All carts" : r[1]).ToList(),
-            [new ChartSeries("Abandonment rate (%)", rows.Select(r => r[4] == "" ? 0 : double.Parse(r[4], CultureInfo.InvariantCulture)).ToList())],
-            Horizontal: true, Percent: true);
+            groups.Select(g => new ChartSeries(g, rows.Select(r => r[0] != g || r[4] == "" ? 0 : double.Parse(r[4], CultureInfo.InvariantCulture)).ToList())).ToList(),
+            Horizontal: true, Percent: true, Stacked: true);
         return (table, chart);
     }
 
@@ -215,7 +222,9 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         var table = new AnalyticsTable("cart-outcomes", "Carts: rescued vs lost", ["Outcome", "Carts", "Share (%)"],
             outcomes.Select(o => (IReadOnlyList<string>)[o.Outcome, Count(o.Carts), Percent(Ratio(o.Carts, carts.Count))]).ToList());
         var chart = new ChartSpec("cart-outcomes", "doughnut", outcomes.Select(o => o.Outcome).ToList(),
-            [new ChartSeries("Carts", outcomes.Select(o => (double)o.Carts).ToList())]);
+            [new ChartSeries("Carts", outcomes.Select(o => (double)o.Carts).ToList())],
+            // Indigo, green for a rescue, red for a loss: the palette's third colour (green) must not mean "lost".
+            Colors: ["#4f46e5", "#059669", "#dc2626"]);
         return (table, chart);
     }
 

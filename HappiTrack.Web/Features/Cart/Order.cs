@@ -23,6 +23,18 @@ public sealed class Order
     public int? AttributedNudgeId { get; set; }
     public DateTime PlacedAt { get; set; }
     public List<OrderLine> Lines { get; set; } = [];
+
+    /// <summary>
+    /// The short number a customer reads out on the phone ("HT-1042"). It is derived from the database id
+    /// rather than stored, so it needs no migration and is unique for free; the unguessable
+    /// <see cref="PublicId"/> stays the only key a browser can use to open the order.
+    /// </summary>
+    public string Number => FormatNumber(Id);
+
+    public static string FormatNumber(int id) => $"HT-{id + NumberOffset}";
+
+    // Starts customer-facing numbers at four digits, so the first order does not read as "HT-1".
+    private const int NumberOffset = 1000;
 }
 
 public sealed class OrderLine

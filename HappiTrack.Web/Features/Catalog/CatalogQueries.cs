@@ -1,4 +1,6 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Shared;
+using Microsoft.Extensions.Options;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Catalog;
@@ -37,7 +39,7 @@ public sealed record CatalogFilter(string? Query, string? Category, string? Tag,
 }
 
 /// <summary>Read-only catalog queries for the storefront pages; projections, no tracking.</summary>
-public sealed class CatalogQueries(AppDbContext db)
+public sealed class CatalogQueries(AppDbContext db, ShopContext shop, TimeProvider clock, IOptionsMonitor<ShopOptions> shopOptions)
 {
     public async Task<ProductDetails?> FindBySlugAsync(string slug, CancellationToken ct = default)
     {
@@ -49,15 +51,45 @@ public sealed class CatalogQueries(AppDbContext db)
         return product is null ? null : ToDetails(product);
     }
 
+    /// <summary>
+    /// The Featured Deal of the Day: one product per shop day (the shop's time zone, not UTC, so the deal
+    /// changes at the shop's midnight), the same for every visitor and every request that day.
+    /// </summary>
     public async Task<ProductDetails?> FeaturedAsync(CancellationToken ct = default)
     {
+        var pinned = shopOptions.CurrentValue.FeaturedDeal;
+        int? pinnedId = Slugs.IsSlug(pinned) ? await db.Products.Where(p => p.Slug == pinned).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct) : null;
+        int id;
+        if (pinnedId is { } held) id = held;
+        else
+        {
+            var ids = await db.Products.AsNoTracking().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
+            if (ids.Count == 0) return null;
+            id = ids[DealIndex(ShopToday(), ids.Count)];
+        }
         var product = await db.Products.AsNoTracking()
             .Include(p => p.Category).Include(p => p.Specs).Include(p => p.Tags)
             .AsSplitQuery()
-            .OrderBy(p => p.Id)
-            .FirstOrDefaultAsync(p => p.IsFeatured, ct);
-        return product is null ? null : ToDetails(product);
+            .FirstAsync(p => p.Id == id, ct);
+        return ToDetails(product);
     }
+
+    /// <summary>
+    /// Walks the catalog with a stride coprime to its size, so consecutive days never repeat a product
+    /// and the whole catalog comes round before any deal does, without sitting in one category for days.
+    /// </summary>
+    public static int DealIndex(DateOnly day, int count)
+    {
+        var stride = DealStride;
+        while (Gcd(stride, count) != 1) stride++;
+        return (int)((long)day.DayNumber * stride % count);
+    }
+
+    private const int DealStride = 7;
+
+    private DateOnly ShopToday() => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), shop.TimeZone).DateTime);
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     public async Task<IReadOnlyList<ProductCard>> SearchAsync(CatalogFilter filter, CancellationToken ct = default)
     {

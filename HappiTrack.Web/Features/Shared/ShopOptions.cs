@@ -12,6 +12,12 @@ public sealed class ShopOptions
 
     /// <summary>Absolute http(s) URL; empty means the server's own listening address.</summary>
     public string? PublicBaseUrl { get; set; }
+
+    /// <summary>
+    /// A product slug to hold as the Featured Deal (a promotion the owner runs for a while); empty means the
+    /// deal rotates every shop day. An unknown slug falls back to the rotation rather than an empty hero.
+    /// </summary>
+    public string? FeaturedDeal { get; set; }
 }
 
 /// <summary>Fails start-up on a typo rather than sending at the wrong hours or handing out broken links.</summary>

@@ -2,4 +2,5 @@ using HappiTrack.Web.Features.Catalog;
 
 namespace HappiTrack.Web.Pages.Shared;
 
-public sealed record ProductCardModel(ProductCard Product, string ReturnUrl);
+/// <param name="HeadingLevel">2 when the list's own heading is the page's h1 (a search), so levels do not skip.</param>
+public sealed record ProductCardModel(ProductCard Product, string ReturnUrl, int HeadingLevel = 3);

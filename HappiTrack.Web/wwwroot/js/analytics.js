@@ -18,7 +18,7 @@
       return {
         label: ds.label,
         data: ds.data,
-        backgroundColor: doughnut ? palette.slice(0, ds.data.length) : (spec.type === 'line' ? color : color + 'cc'),
+        backgroundColor: doughnut ? (spec.colors || palette).slice(0, ds.data.length) : (spec.type === 'line' ? color : color + 'cc'),
         borderColor: doughnut ? '#ffffff' : color,
         borderWidth: spec.type === 'line' ? 2 : 1,
         tension: 0.25,
@@ -31,6 +31,8 @@
       y: { beginAtZero: true }
     };
     if (spec.percent && !doughnut) scales[spec.horizontal ? 'x' : 'y'].max = 100;
+    // Stacked series hold one grouping each (zeros elsewhere), so each bar shows its own group's colour.
+    if (spec.stacked && !doughnut) { scales.x.stacked = true; scales.y.stacked = true; }
     // Horizontal bars get room for every label instead of squeezing into the default height.
     if (spec.horizontal && canvas.parentElement) canvas.parentElement.style.height = Math.max(320, spec.labels.length * 22 + 60) + 'px';
     new window.Chart(canvas, {
