@@ -42,8 +42,7 @@ public sealed class CampaignLogFunnelTests : IAsyncLifetime
         var clicked = await _app.ContactAsync("+4915112340004", "Cleo");
         var api = _app.AdminClient();
 
-        var broadcast = await api.PostAsJsonAsync("/api/campaign/broadcast",
-            new { name = "Winter", message = "Hi {name}, warm picks: {link}", segment = new { } });
+        var broadcast = await api.BroadcastConfirmedAsync("Winter", "Hi {name}, warm picks: {link}", new { });
         Assert.Equal(HttpStatusCode.OK, broadcast.StatusCode);
         var campaignId = (await broadcast.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("campaignId").GetInt32();
         Assert.Equal(4, await _app.DispatchAsync());

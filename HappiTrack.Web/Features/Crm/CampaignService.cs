@@ -28,6 +28,27 @@ public sealed record CampaignLogEntry(
 public sealed record CampaignLog(int CampaignId, string Name, string Message, DateTime CreatedAt, string? CreatedBy,
     CampaignOutcome Outcome, IReadOnlyList<CampaignLogEntry> Messages);
 
+/// <summary>One message as it would go out, to a real recipient of the segment.</summary>
+public sealed record CampaignSample(int ContactId, string? Name, string Text);
+
+/// <summary>A preview: <see cref="Reach"/> is how many would get the message (queued now or after quiet hours).</summary>
+public sealed record CampaignPreview(CampaignOutcome Outcome, IReadOnlyList<CampaignSample> Samples, string PreviewId, DateTime ExpiresAt)
+{
+    public int Reach => Outcome.Queued;
+}
+
+/// <summary>What the sender confirmed: a preview id from a preview of this message and segment, and/or the reach they saw.</summary>
+public sealed record SendConfirmation(string? PreviewId, int? Confirm);
+
+public enum SendRefusal { None, Missing, Changed, Expired, ReachChanged, Nobody }
+
+/// <summary>Either the sent campaign's outcome or why nothing was sent (<see cref="CurrentReach"/> when known).</summary>
+public sealed record CampaignSendResult(CampaignOutcome? Outcome, SendRefusal Refusal, string? Problem, int? CurrentReach)
+{
+    public bool Sent => Refusal == SendRefusal.None;
+    public static CampaignSendResult Refuse(SendRefusal refusal, string problem, int? currentReach = null) => new(null, refusal, problem, currentReach);
+}
+
 public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, string? CreatedBy, int Matched, int Queued, int Sent, int Clicked);
 
 /// <summary>
@@ -38,7 +59,8 @@ public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, s
 /// suppressed rather than queued behind other messages, so nobody gets yesterday's campaign tomorrow.
 /// Quiet hours only defer it.
 /// </summary>
-public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger, TimeProvider clock, IAuditLog audit)
+public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger,
+    TimeProvider clock, IAuditLog audit, CampaignPreviews previews)
 {
     public const int MaxNameLength = 100;
     public const int MaxMessageLength = 1000;
@@ -46,20 +68,19 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     /// <summary>A campaign deferred by quiet hours longer than this is stale and is suppressed at dispatch.</summary>
     public static readonly TimeSpan Validity = TimeSpan.FromHours(24);
     public const string CappedReason = "cap";
+    /// <summary>Rendered sample messages in a preview.</summary>
+    public const int SampleCount = 3;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Field-named messages (<c>name</c>, <c>message</c>, <c>segment.tag</c>...); empty when valid.</summary>
-    public async Task<Dictionary<string, string[]>> ValidateAsync(CampaignDraft draft, bool requireContent, CancellationToken ct)
+    public async Task<Dictionary<string, string[]>> ValidateAsync(CampaignDraft draft, bool requireName, bool requireMessage, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (requireContent)
-        {
-            if (string.IsNullOrWhiteSpace(draft.Name)) errors["name"] = ["Give the campaign a name."];
-            else if (draft.Name.Length > MaxNameLength || draft.Name.Any(char.IsControl)) errors["name"] = [$"The name must be text of at most {MaxNameLength} characters."];
-            if (string.IsNullOrWhiteSpace(draft.Message)) errors["message"] = ["Write the message to send."];
-            else if (draft.Message.Length > MaxMessageLength) errors["message"] = [$"Keep the message under {MaxMessageLength} characters."];
-        }
+        if (string.IsNullOrWhiteSpace(draft.Name)) { if (requireName) errors["name"] = ["Give the campaign a name."]; }
+        else if (draft.Name.Length > MaxNameLength || draft.Name.Any(char.IsControl)) errors["name"] = [$"The name must be text of at most {MaxNameLength} characters."];
+        if (string.IsNullOrWhiteSpace(draft.Message)) { if (requireMessage) errors["message"] = ["Write the message to send."]; }
+        else if (draft.Message.Length > MaxMessageLength) errors["message"] = [$"Keep the message under {MaxMessageLength} characters."];
         var segment = draft.Segment ?? new CampaignSegment();
         if (segment.MinScore is { } min && (double.IsNaN(min) || min < 0 || min > 1_000_000))
             errors["segment.minScore"] = ["The minimum score must be a number between 0 and 1000000."];
@@ -74,8 +95,12 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         return errors;
     }
 
-    /// <summary>How many contacts match and what the guards would do to each, without writing anything.</summary>
-    public async Task<CampaignOutcome> PreviewAsync(CampaignSegment segment, CancellationToken ct)
+    /// <summary>
+    /// How many contacts match, what the guards would do to each and (given the message) three of the
+    /// messages as they would go out, without writing anything but the audit row. The preview id vouches
+    /// for this message, segment and reach for <see cref="CampaignPreviews.Validity"/>.
+    /// </summary>
+    public async Task<CampaignPreview> PreviewAsync(CampaignSegment segment, string? message, CancellationToken ct)
     {
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -95,35 +120,90 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             .OfType<DateTime>().ToList());
 
         var tally = new Tally();
+        var recipients = new List<Contact>(SampleCount);
         foreach (var contact in matched)
         {
             var recent = byContact.GetValueOrDefault(contact.Id) ?? [];
             var decision = NudgeGuards.Decide(new GuardInput(contact.OptedIn, contact.OptedOut, recent, now + Validity), now, settings.Guards, shop.TimeZone);
-            tally.Count(StatusFor(decision.Verdict, decision.Reason), decision.Reason);
+            var status = StatusFor(decision.Verdict, decision.Reason);
+            tally.Count(status, decision.Reason);
+            if (status != NudgeStatuses.Suppressed && recipients.Count < SampleCount) recipients.Add(contact);
         }
-        return tally.Outcome(null, matched.Count, await db.Contacts.CountAsync(ct));
+        var outcome = tally.Outcome(null, matched.Count, await db.Contacts.CountAsync(ct));
+
+        var samples = new List<CampaignSample>();
+        if (!string.IsNullOrEmpty(message))
+        {
+            var products = await ProductNamesAsync(recipients, ct);
+            // Each recipient gets their own code; the sample shows where it goes.
+            var link = shop.BaseUrl + "/r/…";
+            samples.AddRange(recipients.Select(c => new CampaignSample(c.Id, c.Name,
+                Render(message, c.Name, c.MostDesiredProductId is { } pid ? products.GetValueOrDefault(pid) : null, link))));
+        }
+        var previewId = previews.Issue(new CampaignPreviewTicket(CampaignPreviews.Fingerprint(message, segment), outcome.Queued, now));
+        await audit.RecordAsync(AuditActions.CampaignPreview, null, new { segment, outcome.Matched, reach = outcome.Queued, outcome.Suppressed }, ct);
+        return new CampaignPreview(outcome, samples, previewId, now + CampaignPreviews.Validity);
     }
 
-    /// <summary>Writes the campaign and one nudge per matching contact in one transaction.</summary>
-    public async Task<CampaignOutcome> SendAsync(string name, string message, CampaignSegment segment, string? createdBy, CancellationToken ct)
+    /// <summary>
+    /// Sends only what someone saw: the confirmation must be a current preview of this exact message
+    /// and segment, or a count equal to the reach right now. The reach is compared again inside the
+    /// write transaction, so a segment that grew or shrank since the preview is refused, not sent.
+    /// </summary>
+    public async Task<CampaignSendResult> SendAsync(CampaignDraft draft, SendConfirmation confirmation, string? createdBy, CancellationToken ct)
     {
-        var settings = await settingsService.GetAsync(ct);
+        var segment = draft.Segment ?? new CampaignSegment();
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        int expected;
+        if (!string.IsNullOrEmpty(confirmation.PreviewId))
+        {
+            var ticket = previews.Read(confirmation.PreviewId);
+            if (ticket is null)
+                return CampaignSendResult.Refuse(SendRefusal.Missing, "That preview id is not valid here. Preview the campaign again.");
+            if (ticket.Fingerprint != CampaignPreviews.Fingerprint(draft.Message, segment))
+                return CampaignSendResult.Refuse(SendRefusal.Changed, "The message or the segment changed after the preview. Preview again and check the new numbers.");
+            if (now - ticket.IssuedAt > CampaignPreviews.Validity || ticket.IssuedAt > now + TimeSpan.FromMinutes(1))
+                return CampaignSendResult.Refuse(SendRefusal.Expired, $"The preview is older than {CampaignPreviews.Validity.TotalMinutes:0} minutes. Preview again.");
+            if (confirmation.Confirm is { } count && count != ticket.Reach)
+                return CampaignSendResult.Refuse(SendRefusal.ReachChanged, $"The confirmed count {count} is not the preview's reach {ticket.Reach}.", ticket.Reach);
+            expected = ticket.Reach;
+        }
+        else if (confirmation.Confirm is { } count) expected = count;
+        else return CampaignSendResult.Refuse(SendRefusal.Missing, "Preview the campaign first, then confirm the number of contacts it goes to.");
+        if (expected <= 0) return CampaignSendResult.Refuse(SendRefusal.Nobody, "This campaign would reach nobody, so there is nothing to send.", 0);
+
         var campaign = new Campaign
         {
-            Name = name.Trim(),
-            Message = message,
+            Name = draft.Name!.Trim(),
+            Message = draft.Message!,
             SegmentJson = JsonSerializer.Serialize(segment, Json),
             CreatedAt = now,
             CreatedBy = createdBy,
         };
-        db.Add(campaign);
+        var outcome = await WriteAsync(campaign, segment, expected, ct);
+        if (outcome.Queued != expected)
+            return CampaignSendResult.Refuse(SendRefusal.ReachChanged,
+                $"The campaign would now reach {outcome.Queued} contacts, not the {expected} you confirmed. Check the new preview and confirm again.", outcome.Queued);
+        await audit.RecordAsAsync(createdBy ?? "(unknown)", AuditActions.CampaignSend, $"campaign:{campaign.Id}",
+            new { name = campaign.Name, segment, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed }, ct);
+        return new CampaignSendResult(outcome, SendRefusal.None, null, outcome.Queued);
+    }
+
+    /// <summary>
+    /// Writes the campaign and one nudge per matching contact in one transaction; when
+    /// <paramref name="expectedReach"/> is given and the guards would queue a different number, nothing is written.
+    /// </summary>
+    private async Task<CampaignOutcome> WriteAsync(Campaign campaign, CampaignSegment segment, int? expectedReach, CancellationToken ct)
+    {
+        var settings = await settingsService.GetAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (campaign.Id == 0) db.Add(campaign);
         await db.SaveChangesAsync(ct);
 
         var matched = await MatchingAsync(segment, settings, now, ct);
-        var productIds = matched.Where(c => c.MostDesiredProductId != null).Select(c => c.MostDesiredProductId!.Value).Distinct().ToList();
-        var productNames = await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, ct);
+        var productNames = await ProductNamesAsync(matched, ct);
+        var message = campaign.Message;
         var requests = matched.Select(contact =>
         {
             var product = contact.MostDesiredProductId is { } pid ? productNames.GetValueOrDefault(pid) : null;
@@ -149,6 +229,12 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             tally.Count(nudge.Status, nudge.Reason);
         }
         var outcome = tally.Outcome(campaign.Id, matched.Count, await db.Contacts.CountAsync(ct));
+        if (expectedReach is { } expected && outcome.Queued != expected)
+        {
+            await transaction.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            return outcome with { CampaignId = null };
+        }
         campaign.Matched = outcome.Matched;
         campaign.Queued = outcome.Queued;
         campaign.Deferred = outcome.Deferred;
@@ -159,9 +245,13 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         await transaction.CommitAsync(ct);
         db.ChangeTracker.Clear();
         if (outcome.Queued > 0) outboxTrigger.NudgeWritten();
-        await audit.RecordAsAsync(createdBy ?? "(unknown)", AuditActions.CampaignSend, $"campaign:{campaign.Id}",
-            new { name, segment, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed }, ct);
         return outcome;
+    }
+
+    private async Task<Dictionary<int, string>> ProductNamesAsync(IEnumerable<Contact> contacts, CancellationToken ct)
+    {
+        var productIds = contacts.Where(c => c.MostDesiredProductId != null).Select(c => c.MostDesiredProductId!.Value).Distinct().ToList();
+        return await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, ct);
     }
 
     public static string Render(string template, string? name, string? product, string link) =>

@@ -14,6 +14,7 @@ public static class CrmServiceCollectionExtensions
         services.AddScoped<ContactList>();
         services.AddScoped<ContactSummaryRefresher>();
         services.AddScoped<CampaignService>();
+        services.AddSingleton<CampaignPreviews>();
         return services;
     }
 
