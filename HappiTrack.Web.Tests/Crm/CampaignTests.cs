@@ -226,7 +226,7 @@ public sealed class CampaignTests : IAsyncLifetime
         Assert.Contains("Write the message to send.", errors);
         Assert.Contains("The minimum score must be a number between 0 and 1000000.", errors);
 
-        var form = await PreviewFormAsync(admin, [new("Name", "VIP thanks"), new("Message", "Thanks {name}! {link}"), new("Vip", "true")]);
+        var form = await CrmKit.PreviewFormAsync(admin, [new("Name", "VIP thanks"), new("Message", "Thanks {name}! {link}"), new("Vip", "true")]);
         var send = await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(form));
         Assert.Equal(HttpStatusCode.Redirect, send.StatusCode);
         var logPage = await admin.GetStringAsync(send.Headers.Location!.OriginalString);
@@ -234,36 +234,13 @@ public sealed class CampaignTests : IAsyncLifetime
         Assert.Equal(3, new AngleSharp.Html.Parser.HtmlParser().ParseDocument(logPage).QuerySelectorAll("#campaign-log tbody tr[data-nudge-id]").Length);
     }
 
-    /// <summary>Previews on the page and returns every field of the form the preview rendered, as a browser would post it.</summary>
-    private static async Task<List<KeyValuePair<string, string>>> PreviewFormAsync(HttpClient admin, IEnumerable<KeyValuePair<string, string>> fields)
-    {
-        var response = await CrmKit.PostFormAsync(admin, "/admin/campaigns", "/admin/campaigns?handler=Preview", fields);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var doc = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());
-        var form = doc.QuerySelector("form.campaign-form")!;
-        var posted = new List<KeyValuePair<string, string>>();
-        foreach (var input in form.QuerySelectorAll("input[name], textarea[name], select[name]"))
-        {
-            var value = input.LocalName switch
-            {
-                "textarea" => input.TextContent.TrimStart('\n'),
-                "select" => input.QuerySelector("option[selected]")?.GetAttribute("value") ?? "",
-                _ => input.GetAttribute("value") ?? "",
-            };
-            posted.Add(new(input.GetAttribute("name")!, value));
-        }
-        return posted;
-    }
-
-    private static List<KeyValuePair<string, string>> With(List<KeyValuePair<string, string>> form, string key, string value) =>
-        form.Select(f => f.Key == key ? new KeyValuePair<string, string>(key, value) : f).ToList();
 
     [Fact]
     public async Task The_page_shows_three_real_messages_and_a_button_with_the_number_and_refuses_a_send_without_a_current_preview()
     {
         var admin = await _kit.AdminAsync();
         var before = await CountsAsync();
-        var form = await PreviewFormAsync(admin, [new("Name", "Everyone"), new("Message", "Hi {name}, see {product}: {link}")]);
+        var form = await CrmKit.PreviewFormAsync(admin, [new("Name", "Everyone"), new("Message", "Hi {name}, see {product}: {link}")]);
         var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await (await admin.PostAsync("/admin/campaigns?handler=Preview", new FormUrlEncodedContent(form))).Content.ReadAsStringAsync());
         Assert.Equal("Send to 6 contacts", page.QuerySelector("#confirm-send")!.TextContent.Trim());
         var samples = page.QuerySelectorAll("#preview-samples li");
@@ -281,14 +258,14 @@ public sealed class CampaignTests : IAsyncLifetime
         Assert.Contains("Preview the campaign first", CrmKit.Html(await blind.Content.ReadAsStringAsync()));
 
         // The message edited after the preview: refused, and a fresh preview of the new message is shown.
-        var edited = await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(With(form, "Message", "Last chance {name}! {link}")));
+        var edited = await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(CrmKit.With(form, "Message", "Last chance {name}! {link}")));
         Assert.Equal(HttpStatusCode.Conflict, edited.StatusCode);
         var refused = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await edited.Content.ReadAsStringAsync());
         Assert.Contains("changed after the preview", refused.QuerySelector("#send-refused")!.TextContent);
         Assert.StartsWith("Last chance Ann!", refused.QuerySelector("#preview-samples blockquote")!.TextContent);
 
         // The segment edited after the preview.
-        Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(With(form, "Vip", "true")))).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(CrmKit.With(form, "Vip", "true")))).StatusCode);
 
         // A preview older than 15 minutes.
         _kit.App.Clock.Advance(TimeSpan.FromMinutes(16));
@@ -298,7 +275,7 @@ public sealed class CampaignTests : IAsyncLifetime
         Assert.Equal(before, await CountsAsync());
 
         // A fresh preview whose reach changes before the click (Eve opts in): refused with the new number.
-        form = await PreviewFormAsync(admin, [new("Name", "Everyone"), new("Message", "Hi {name}, see {product}: {link}")]);
+        form = await CrmKit.PreviewFormAsync(admin, [new("Name", "Everyone"), new("Message", "Hi {name}, see {product}: {link}")]);
         await _kit.App.WithDbAsync(db => db.Contacts.Where(c => c.Id == _ids["Eve"]).ExecuteUpdateAsync(s => s.SetProperty(c => c.OptedIn, true)));
         var grown = await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(form));
         Assert.Equal(HttpStatusCode.Conflict, grown.StatusCode);

@@ -49,7 +49,8 @@ public sealed record CampaignSendResult(CampaignOutcome? Outcome, SendRefusal Re
     public static CampaignSendResult Refuse(SendRefusal refusal, string problem, int? currentReach = null) => new(null, refusal, problem, currentReach);
 }
 
-public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, string? CreatedBy, int Matched, int Queued, int Sent, int Clicked);
+public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, string? CreatedBy, int Matched, int Queued, int Sent, int Clicked,
+    string Status = CampaignStatuses.Sent, DateTime? ScheduledFor = null, DateTime? StartedAt = null);
 
 /// <summary>
 /// Segments, previews and sends campaigns. Each recipient gets one <c>campaign</c> nudge written by
@@ -70,6 +71,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     public const string CappedReason = "cap";
     /// <summary>Rendered sample messages in a preview.</summary>
     public const int SampleCount = 3;
+    public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(90);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -154,23 +156,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     {
         var segment = draft.Segment ?? new CampaignSegment();
         var now = clock.GetUtcNow().UtcDateTime;
-        int expected;
-        if (!string.IsNullOrEmpty(confirmation.PreviewId))
-        {
-            var ticket = previews.Read(confirmation.PreviewId);
-            if (ticket is null)
-                return CampaignSendResult.Refuse(SendRefusal.Missing, "That preview id is not valid here. Preview the campaign again.");
-            if (ticket.Fingerprint != CampaignPreviews.Fingerprint(draft.Message, segment))
-                return CampaignSendResult.Refuse(SendRefusal.Changed, "The message or the segment changed after the preview. Preview again and check the new numbers.");
-            if (now - ticket.IssuedAt > CampaignPreviews.Validity || ticket.IssuedAt > now + TimeSpan.FromMinutes(1))
-                return CampaignSendResult.Refuse(SendRefusal.Expired, $"The preview is older than {CampaignPreviews.Validity.TotalMinutes:0} minutes. Preview again.");
-            if (confirmation.Confirm is { } count && count != ticket.Reach)
-                return CampaignSendResult.Refuse(SendRefusal.ReachChanged, $"The confirmed count {count} is not the preview's reach {ticket.Reach}.", ticket.Reach);
-            expected = ticket.Reach;
-        }
-        else if (confirmation.Confirm is { } count) expected = count;
-        else return CampaignSendResult.Refuse(SendRefusal.Missing, "Preview the campaign first, then confirm the number of contacts it goes to.");
-        if (expected <= 0) return CampaignSendResult.Refuse(SendRefusal.Nobody, "This campaign would reach nobody, so there is nothing to send.", 0);
+        var (refusal, expected) = Check(draft, confirmation, now);
+        if (refusal is not null) return refusal;
 
         var campaign = new Campaign
         {
@@ -179,8 +166,9 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             SegmentJson = JsonSerializer.Serialize(segment, Json),
             CreatedAt = now,
             CreatedBy = createdBy,
+            StartedAt = now,
         };
-        var outcome = await WriteAsync(campaign, segment, expected, ct);
+        var outcome = (await WriteAsync(campaign, segment, expected, ct))!;
         if (outcome.Queued != expected)
             return CampaignSendResult.Refuse(SendRefusal.ReachChanged,
                 $"The campaign would now reach {outcome.Queued} contacts, not the {expected} you confirmed. Check the new preview and confirm again.", outcome.Queued);
@@ -189,16 +177,144 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         return new CampaignSendResult(outcome, SendRefusal.None, null, outcome.Queued);
     }
 
+    private (CampaignSendResult? Refusal, int Expected) Check(CampaignDraft draft, SendConfirmation confirmation, DateTime now)
+    {
+        var segment = draft.Segment ?? new CampaignSegment();
+        if (!string.IsNullOrEmpty(confirmation.PreviewId))
+        {
+            var ticket = previews.Read(confirmation.PreviewId);
+            if (ticket is null)
+                return (CampaignSendResult.Refuse(SendRefusal.Missing, "That preview id is not valid here. Preview the campaign again."), 0);
+            if (ticket.Fingerprint != CampaignPreviews.Fingerprint(draft.Message, segment))
+                return (CampaignSendResult.Refuse(SendRefusal.Changed, "The message or the segment changed after the preview. Preview again and check the new numbers."), 0);
+            if (now - ticket.IssuedAt > CampaignPreviews.Validity || ticket.IssuedAt > now + TimeSpan.FromMinutes(1))
+                return (CampaignSendResult.Refuse(SendRefusal.Expired, $"The preview is older than {CampaignPreviews.Validity.TotalMinutes:0} minutes. Preview again."), 0);
+            if (confirmation.Confirm is { } count && count != ticket.Reach)
+                return (CampaignSendResult.Refuse(SendRefusal.ReachChanged, $"The confirmed count {count} is not the preview's reach {ticket.Reach}.", ticket.Reach), 0);
+            return ticket.Reach <= 0 ? (Nobody(), 0) : (null, ticket.Reach);
+        }
+        if (confirmation.Confirm is { } confirmed) return confirmed <= 0 ? (Nobody(), 0) : (null, confirmed);
+        return (CampaignSendResult.Refuse(SendRefusal.Missing, "Preview the campaign first, then confirm the number of contacts it goes to."), 0);
+
+        static CampaignSendResult Nobody() => CampaignSendResult.Refuse(SendRefusal.Nobody, "This campaign would reach nobody, so there is nothing to send.", 0);
+    }
+
+    /// <summary>
+    /// Parses a <c>datetime-local</c> value as the shop's wall-clock time. A time the clocks skip
+    /// (spring forward) is refused rather than silently moved; an ambiguous one (fall back) is the first.
+    /// </summary>
+    public bool TryParseSchedule(string? local, out DateTime utc, out string? error)
+    {
+        utc = default;
+        error = null;
+        if (!DateTime.TryParseExact(local?.Trim(), ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm"],
+                System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var wall))
+        {
+            error = "Pick a date and time to send, e.g. 2026-12-24 09:30.";
+            return false;
+        }
+        var zone = shop.TimeZone;
+        if (zone.IsInvalidTime(wall))
+        {
+            error = $"{wall:yyyy-MM-dd HH:mm} does not exist in {zone.Id} (the clocks change then). Pick another time.";
+            return false;
+        }
+        utc = zone.IsAmbiguousTime(wall)
+            ? DateTime.SpecifyKind(wall - zone.GetAmbiguousTimeOffsets(wall).Max(), DateTimeKind.Utc)
+            : TimeZoneInfo.ConvertTimeToUtc(wall, zone);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (utc <= now.AddMinutes(1)) error = "Pick a time in the future (shop time), or send it now.";
+        else if (utc > now + MaxScheduleAhead) error = $"Schedule at most {MaxScheduleAhead.TotalDays:0} days ahead.";
+        return error is null;
+    }
+
+    public DateTime ShopTime(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), shop.TimeZone);
+
+    public string ShopZoneName => shop.TimeZone.Id;
+
+    /// <summary>
+    /// Saves the campaign to start at <paramref name="scheduledForUtc"/>, after the same preview check
+    /// as a send. Its reach is decided when it starts (people opt in and out meanwhile); nothing is written to the outbox now.
+    /// </summary>
+    public async Task<CampaignSendResult> ScheduleAsync(CampaignDraft draft, SendConfirmation confirmation, DateTime scheduledForUtc, string? createdBy, CancellationToken ct)
+    {
+        var segment = draft.Segment ?? new CampaignSegment();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var (refusal, expected) = Check(draft, confirmation, now);
+        if (refusal is not null) return refusal;
+        var campaign = new Campaign
+        {
+            Name = draft.Name!.Trim(),
+            Message = draft.Message!,
+            SegmentJson = JsonSerializer.Serialize(segment, Json),
+            CreatedAt = now,
+            CreatedBy = createdBy,
+            Status = CampaignStatuses.Scheduled,
+            ScheduledFor = scheduledForUtc,
+        };
+        db.Add(campaign);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+        await audit.RecordAsAsync(createdBy ?? "(unknown)", AuditActions.CampaignSchedule, $"campaign:{campaign.Id}",
+            new { name = campaign.Name, segment, scheduledFor = scheduledForUtc, reachAtPreview = expected }, ct);
+        return new CampaignSendResult(new CampaignOutcome(campaign.Id, 0, 0, 0, new SuppressedCounts(0, 0, 0), 0), SendRefusal.None, null, expected);
+    }
+
+    /// <summary>Calls off a scheduled campaign that has not started; false when it started, was cancelled or does not exist.</summary>
+    public async Task<bool> CancelAsync(int campaignId, string? cancelledBy, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var cancelled = await db.Set<Campaign>().Where(c => c.Id == campaignId && c.Status == CampaignStatuses.Scheduled)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CampaignStatuses.Cancelled)
+                .SetProperty(c => c.CancelledAt, now).SetProperty(c => c.CancelledBy, cancelledBy), ct) == 1;
+        if (cancelled) await audit.RecordAsAsync(cancelledBy ?? "(unknown)", AuditActions.CampaignCancel, $"campaign:{campaignId}", null, ct);
+        return cancelled;
+    }
+
+    /// <summary>Starts every scheduled campaign that is due (the <c>campaigns:start</c> job); returns how many started.</summary>
+    public async Task<int> StartDueAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var due = await db.Set<Campaign>().AsNoTracking()
+            .Where(c => c.Status == CampaignStatuses.Scheduled && c.ScheduledFor <= now)
+            .OrderBy(c => c.ScheduledFor).ThenBy(c => c.Id).ToListAsync(ct);
+        var started = 0;
+        foreach (var campaign in due)
+        {
+            var segment = JsonSerializer.Deserialize<CampaignSegment>(campaign.SegmentJson, Json) ?? new CampaignSegment();
+            var outcome = await WriteAsync(campaign, segment, expectedReach: null, ct);
+            // Null: cancelled meanwhile, or another instance started it first.
+            if (outcome is null) continue;
+            started++;
+            await audit.RecordAsAsync("(scheduler)", AuditActions.CampaignSend, $"campaign:{campaign.Id}",
+                new { name = campaign.Name, segment, scheduledFor = campaign.ScheduledFor, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed }, ct);
+        }
+        return started;
+    }
+
     /// <summary>
     /// Writes the campaign and one nudge per matching contact in one transaction; when
     /// <paramref name="expectedReach"/> is given and the guards would queue a different number, nothing is written.
     /// </summary>
-    private async Task<CampaignOutcome> WriteAsync(Campaign campaign, CampaignSegment segment, int? expectedReach, CancellationToken ct)
+    private async Task<CampaignOutcome?> WriteAsync(Campaign campaign, CampaignSegment segment, int? expectedReach, CancellationToken ct)
     {
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         if (campaign.Id == 0) db.Add(campaign);
+        else
+        {
+            // Claims the scheduled campaign in the transaction that writes its messages, so a cancel and
+            // a start (or two instances' starts) never both win.
+            var claimed = await db.Set<Campaign>().Where(c => c.Id == campaign.Id && c.Status == CampaignStatuses.Scheduled)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CampaignStatuses.Sent).SetProperty(c => c.StartedAt, now), ct);
+            if (claimed == 0)
+            {
+                await transaction.RollbackAsync(ct);
+                return null;
+            }
+            db.Attach(campaign);
+        }
         await db.SaveChangesAsync(ct);
 
         var matched = await MatchingAsync(segment, settings, now, ct);
@@ -266,7 +382,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         await db.Set<Campaign>().AsNoTracking().OrderByDescending(c => c.Id).Take(take)
             .Select(c => new CampaignListItem(c.Id, c.Name, c.CreatedAt, c.CreatedBy, c.Matched, c.Queued,
                 db.Set<Nudge>().Count(n => n.CampaignId == c.Id && n.SentAt != null),
-                db.Set<Nudge>().Count(n => n.CampaignId == c.Id && n.ClickedAt != null)))
+                db.Set<Nudge>().Count(n => n.CampaignId == c.Id && n.ClickedAt != null),
+                c.Status, c.ScheduledFor, c.StartedAt))
             .ToListAsync(ct);
 
     public async Task<CampaignLog?> LogAsync(int campaignId, CancellationToken ct)

@@ -15,6 +15,8 @@ public static class CrmServiceCollectionExtensions
         services.AddScoped<ContactSummaryRefresher>();
         services.AddScoped<CampaignService>();
         services.AddSingleton<CampaignPreviews>();
+        services.AddScoped<CampaignStartJob>();
+        services.AddRecurringJob<CampaignStartJob>(CampaignStartJob.Id, j => j.RunAsync(CancellationToken.None), jobs => jobs.CampaignsCron);
         return services;
     }
 

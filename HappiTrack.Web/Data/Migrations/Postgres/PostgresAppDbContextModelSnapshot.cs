@@ -647,6 +647,13 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<DateTime?>("CancelledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CancelledBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -656,6 +663,9 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     b.Property<int>("Deferred")
                         .HasColumnType("integer");
+
+                    b.Property<bool>("IsDemo")
+                        .HasColumnType("boolean");
 
                     b.Property<int>("Matched")
                         .HasColumnType("integer");
@@ -673,10 +683,23 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("Queued")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("ScheduledFor")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("SegmentJson")
                         .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("sent");
 
                     b.Property<int>("SuppressedCapped")
                         .HasColumnType("integer");
@@ -690,6 +713,8 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("Status", "ScheduledFor");
 
                     b.ToTable("Campaign");
                 });

@@ -616,6 +616,13 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("CancelledAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CancelledBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -624,6 +631,9 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Deferred")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsDemo")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Matched")
@@ -642,10 +652,23 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int>("Queued")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ScheduledFor")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SegmentJson")
                         .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("sent");
 
                     b.Property<int>("SuppressedCapped")
                         .HasColumnType("INTEGER");
@@ -659,6 +682,8 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("Status", "ScheduledFor");
 
                     b.ToTable("Campaign");
                 });

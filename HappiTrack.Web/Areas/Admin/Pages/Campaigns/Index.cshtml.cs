@@ -23,6 +23,11 @@ public sealed class IndexModel(CampaignService campaigns, AppDbContext db) : Pag
     /// <summary>Carried from the preview to the send: what the admin saw.</summary>
     [BindProperty] public string? PreviewId { get; set; }
     [BindProperty] public int? Confirm { get; set; }
+    /// <summary>Empty: send now. Otherwise a <c>datetime-local</c> value in the shop's time zone.</summary>
+    [BindProperty] public string? ScheduleAt { get; set; }
+
+    /// <summary>The valid <see cref="ScheduleAt"/> in UTC, when the admin chose a later time.</summary>
+    public DateTime? ScheduledForUtc { get; private set; }
 
     public CampaignPreview? Preview { get; private set; }
     /// <summary>Why a send was refused; a fresh preview is shown beside it.</summary>
@@ -31,6 +36,9 @@ public sealed class IndexModel(CampaignService campaigns, AppDbContext db) : Pag
     public IReadOnlyList<(string Slug, string Name)> Tags { get; private set; } = [];
 
     private CampaignSegment Segment => new(Vip, MinScore, string.IsNullOrWhiteSpace(Tag) ? null : Tag, AbandonedCart, SeenWithinDays);
+
+    public string ZoneName => campaigns.ShopZoneName;
+    public DateTime ShopTime(DateTime utc) => campaigns.ShopTime(utc);
 
     public async Task OnGetAsync(CancellationToken ct) => await LoadAsync(ct);
 
@@ -63,6 +71,42 @@ public sealed class IndexModel(CampaignService campaigns, AppDbContext db) : Pag
         return RedirectToPage("Log", new { id = outcome.CampaignId });
     }
 
+    public async Task<IActionResult> OnPostScheduleAsync(CancellationToken ct)
+    {
+        if (!await ValidAsync(requireName: true, ct) || ScheduledForUtc is not { } at)
+        {
+            if (ModelState.IsValid) ModelState.AddModelError(nameof(ScheduleAt), "Pick the date and time to send.");
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            await LoadAsync(ct);
+            return Page();
+        }
+        var result = await campaigns.ScheduleAsync(Draft, new SendConfirmation(PreviewId, Confirm), at, User.Identity?.Name, ct);
+        if (!result.Sent)
+        {
+            Refusal = result.Problem;
+            Response.StatusCode = StatusCodes.Status409Conflict;
+            await PreviewAsync(ct);
+            await LoadAsync(ct);
+            return Page();
+        }
+        TempData["Status"] = $"Campaign \"{Name!.Trim()}\" scheduled for {campaigns.ShopTime(at):ddd d MMM yyyy, HH:mm} ({campaigns.ShopZoneName}). You can cancel it here until then.";
+        return RedirectToPage();
+    }
+
+    public async Task<IActionResult> OnPostCancelAsync(int campaignId, CancellationToken ct)
+    {
+        if (await campaigns.CancelAsync(campaignId, User.Identity?.Name, ct))
+            TempData["Status"] = "The scheduled campaign was cancelled; nothing was sent.";
+        else
+        {
+            Refusal = "That campaign is not scheduled any more (it started, or was cancelled already), so it was not cancelled.";
+            Response.StatusCode = StatusCodes.Status409Conflict;
+            await LoadAsync(ct);
+            return Page();
+        }
+        return RedirectToPage();
+    }
+
     private CampaignDraft Draft => new(Name, Message, Segment);
 
     private async Task PreviewAsync(CancellationToken ct)
@@ -81,6 +125,11 @@ public sealed class IndexModel(CampaignService campaigns, AppDbContext db) : Pag
         {
             var field = key switch { "segment.minScore" => nameof(MinScore), "segment.tag" => nameof(Tag), "segment.seenWithinDays" => nameof(SeenWithinDays), "name" => nameof(Name), "message" => nameof(Message), _ => key };
             foreach (var m in messages) ModelState.AddModelError(field, m);
+        }
+        if (!string.IsNullOrWhiteSpace(ScheduleAt))
+        {
+            if (campaigns.TryParseSchedule(ScheduleAt, out var utc, out var error)) ScheduledForUtc = utc;
+            else ModelState.AddModelError(nameof(ScheduleAt), error!);
         }
         if (!ModelState.IsValid) Response.StatusCode = StatusCodes.Status400BadRequest;
         return ModelState.IsValid;

@@ -1,0 +1,92 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace HappiTrack.Web.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Issue17Campaigns : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<DateTime>(
+                name: "CancelledAt",
+                table: "Campaign",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "CancelledBy",
+                table: "Campaign",
+                type: "character varying(256)",
+                maxLength: 256,
+                nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "IsDemo",
+                table: "Campaign",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ScheduledFor",
+                table: "Campaign",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "StartedAt",
+                table: "Campaign",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Status",
+                table: "Campaign",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "sent");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Campaign_Status_ScheduledFor",
+                table: "Campaign",
+                columns: new[] { "Status", "ScheduledFor" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_Campaign_Status_ScheduledFor",
+                table: "Campaign");
+
+            migrationBuilder.DropColumn(
+                name: "CancelledAt",
+                table: "Campaign");
+
+            migrationBuilder.DropColumn(
+                name: "CancelledBy",
+                table: "Campaign");
+
+            migrationBuilder.DropColumn(
+                name: "IsDemo",
+                table: "Campaign");
+
+            migrationBuilder.DropColumn(
+                name: "ScheduledFor",
+                table: "Campaign");
+
+            migrationBuilder.DropColumn(
+                name: "StartedAt",
+                table: "Campaign");
+
+            migrationBuilder.DropColumn(
+                name: "Status",
+                table: "Campaign");
+        }
+    }
+}
