@@ -61,7 +61,7 @@ public sealed class CampaignScheduleTests : IAsyncLifetime
 
         var id = await ScheduleAsync("Morning", local);
         var campaign = await CampaignAsync(id);
-        Assert.Equal(CampaignStatuses.Scheduled, campaign.Status);
+        Assert.Equal(CampaignStates.Scheduled, campaign.State);
         Assert.Equal(TimeZoneInfo.ConvertTimeToUtc(local, Tokyo), campaign.ScheduledFor);
         Assert.Equal(0, await NudgesAsync(id));
         var list = new HtmlParser().ParseDocument(await _admin.GetStringAsync("/admin/campaigns"));
@@ -78,7 +78,7 @@ public sealed class CampaignScheduleTests : IAsyncLifetime
         _kit.App.Clock.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(1, await StartDueAsync());
         campaign = await CampaignAsync(id);
-        Assert.Equal(CampaignStatuses.Sent, campaign.Status);
+        Assert.Equal(CampaignStates.Sent, campaign.State);
         Assert.Equal(_kit.Brain.Now, campaign.StartedAt);
         Assert.Equal(3, await NudgesAsync(id));
         Assert.Equal(2, campaign.Queued);
@@ -101,7 +101,7 @@ public sealed class CampaignScheduleTests : IAsyncLifetime
         FormUrlEncodedContent Cancel(int campaignId) => new([new("campaignId", campaignId.ToString(CultureInfo.InvariantCulture)), new("__RequestVerificationToken", token)]);
         Assert.Equal(HttpStatusCode.Redirect, (await _admin.PostAsync("/admin/campaigns?handler=Cancel", Cancel(id))).StatusCode);
         var cancelled = await CampaignAsync(id);
-        Assert.Equal(CampaignStatuses.Cancelled, cancelled.Status);
+        Assert.Equal(CampaignStates.Cancelled, cancelled.State);
         Assert.Equal(AdminFactory.AdminEmail, cancelled.CancelledBy);
 
         var again = await _admin.PostAsync("/admin/campaigns?handler=Cancel", Cancel(id));
@@ -116,7 +116,7 @@ public sealed class CampaignScheduleTests : IAsyncLifetime
         _admin = await _kit.AdminAsync();
         token = await AdminFactory.AntiforgeryTokenAsync(_admin, "/admin/campaigns");
         Assert.Equal(HttpStatusCode.Conflict, (await _admin.PostAsync("/admin/campaigns?handler=Cancel", Cancel(keep))).StatusCode);
-        Assert.Equal(CampaignStatuses.Sent, (await CampaignAsync(keep)).Status);
+        Assert.Equal(CampaignStates.Sent, (await CampaignAsync(keep)).State);
         Assert.Single(await _kit.App.WithDbAsync(db => db.Set<AuditEntry>().Where(e => e.Action == AuditActions.CampaignCancel).ToListAsync()));
     }
 

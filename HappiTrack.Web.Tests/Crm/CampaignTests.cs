@@ -325,4 +325,56 @@ public sealed class CampaignTests : IAsyncLifetime
         await BroadcastAsync(new { body.name, body.message, body.segment, previewId }, HttpStatusCode.Conflict);
         Assert.Equal(0, (await BroadcastAsync(new { body.name, body.message, body.segment, confirm = 0 }, HttpStatusCode.Conflict)).GetProperty("reach").GetInt32());
     }
+
+    [Fact]
+    public async Task The_log_pages_filters_by_status_in_words_and_the_list_counters_add_up()
+    {
+        for (var i = 0; i < 20; i++) await _kit.Brain.ContactAsync($"+4915120000{i:000}", $"Extra {i}");
+        var sent = await BroadcastAsync(new { name = "Everyone", message = "Hi {name} {link}", segment = new { }, confirm = 26 });
+        var id = sent.GetProperty("campaignId").GetInt32();
+        var admin = await _kit.AdminAsync();
+        var parser = new AngleSharp.Html.Parser.HtmlParser();
+        AngleSharp.Html.Dom.IHtmlDocument Get(string html) => parser.ParseDocument(html);
+        int Count(AngleSharp.Dom.IElement row, string name) => int.Parse(row.QuerySelector($"[data-count='{name}']")!.TextContent);
+        async Task<AngleSharp.Dom.IElement> ListRow() => Get(await admin.GetStringAsync("/admin/campaigns")).QuerySelector($"#campaign-list tr[data-campaign-id='{id}']")!;
+        var before = await ListRow();
+        Assert.Equal((32, 6, 26, 0), (Count(before, "matched"), Count(before, "held-back"), Count(before, "waiting"), Count(before, "sent")));
+        Assert.Equal(26, await _kit.Brain.DispatchAsync());
+
+        var first = Get(await admin.GetStringAsync($"/admin/campaigns/{id}?size=25"));
+        Assert.Equal(25, first.QuerySelectorAll("#campaign-log tbody tr[data-nudge-id]").Length);
+        Assert.Contains("32 messages", first.QuerySelector("#log-count")!.TextContent);
+        var second = Get(await admin.GetStringAsync(first.QuerySelector("#log-next")!.GetAttribute("href")!));
+        Assert.Equal(7, second.QuerySelectorAll("#campaign-log tbody tr[data-nudge-id]").Length);
+        Assert.Null(second.QuerySelector("#log-next"));
+        Assert.Equal(32, Get(await admin.GetStringAsync($"/admin/campaigns/{id}?size=100")).QuerySelectorAll("#campaign-log tbody tr[data-nudge-id]").Length);
+
+        async Task<string[]> Badges(string status) =>
+            Get(await admin.GetStringAsync($"/admin/campaigns/{id}?status={status}")).QuerySelectorAll("#campaign-log tbody .badge").Select(b => b.TextContent.Trim()).ToArray();
+        Assert.Equal(["No opt-in", "No opt-in"], await Badges("no_opt_in"));
+        Assert.Equal(["Held by daily cap"], await Badges("cap"));
+        // Jon's queued nudge would hold the cap past the campaign's 24 h validity.
+        Assert.Equal(["Expired before sending"], await Badges("expired"));
+        Assert.Equal(["Opted out", "Opted out"], await Badges("opted_out"));
+        Assert.Equal(26, (await Badges("sent")).Count(b => b == "Sent"));
+        Assert.Empty(await Badges("queued"));
+        var all = Get(await admin.GetStringAsync($"/admin/campaigns/{id}?size=100")).QuerySelector("#campaign-log")!.TextContent;
+        Assert.DoesNotContain("no_opt_in", all);
+        Assert.DoesNotContain("suppressed", all);
+
+        // Hostile or stale query values fall back to the defaults instead of failing.
+        var odd = await admin.GetAsync($"/admin/campaigns/{id}?status=%27%3Bdrop&size=7&p=-3");
+        Assert.Equal(HttpStatusCode.OK, odd.StatusCode);
+        Assert.Contains("32 messages", Get(await odd.Content.ReadAsStringAsync()).QuerySelector("#log-count")!.TextContent);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/admin/campaigns/{id}?p=99999")).StatusCode);
+
+        var row = await ListRow();
+        Assert.Equal((32, 6, 0, 26), (Count(row, "matched"), Count(row, "held-back"), Count(row, "waiting"), Count(row, "sent")));
+        Assert.Equal(Count(row, "matched"), Count(row, "held-back") + Count(row, "waiting") + Count(row, "sent") + Count(row, "failed"));
+
+        var api = JsonDocument.Parse(await _kit.Api.GetStringAsync($"/api/campaign/logs?campaignId={id}")).RootElement;
+        var eve = api.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("contactId").GetInt32() == _ids["Eve"]);
+        Assert.Equal("suppressed", eve.GetProperty("status").GetString());
+        Assert.Equal("No opt-in", eve.GetProperty("statusName").GetString());
+    }
 }

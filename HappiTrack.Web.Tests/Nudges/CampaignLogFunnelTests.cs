@@ -90,6 +90,6 @@ public sealed class CampaignLogFunnelTests : IAsyncLifetime
         var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await admin.GetStringAsync($"/admin/campaigns/{campaignId}"));
         var row = page.QuerySelector($"#campaign-log tr[data-nudge-id='{nudges[read.Id].Id}']")!;
         Assert.Contains(row.QuerySelectorAll("td"), td => td.TextContent.Trim() == t0.AddMinutes(7).ToString("yyyy-MM-dd HH:mm"));
-        Assert.Equal("read", row.QuerySelector(".badge")!.TextContent.Trim());
+        Assert.Equal("Read", row.QuerySelector(".badge")!.TextContent.Trim());
     }
 }

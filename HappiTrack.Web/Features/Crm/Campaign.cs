@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace HappiTrack.Web.Features.Crm;
 
-public static class CampaignStatuses
+public static class CampaignStates
 {
     /// <summary>Its messages are written (the outbox sends them).</summary>
     public const string Sent = "sent";
@@ -23,13 +23,13 @@ public static class CampaignStatuses
 
 /// <summary>
 /// One broadcast to a segment. Its messages are <c>campaign</c> nudges carrying its id, written in
-/// the same transaction as the row turns <see cref="CampaignStatuses.Sent"/>; the counts are what the
+/// the same transaction as the row turns <see cref="CampaignStates.Sent"/>; the counts are what the
 /// guards decided at that moment (for a scheduled campaign: when it started, not when it was scheduled).
 /// </summary>
 public sealed class Campaign
 {
     public int Id { get; set; }
-    public string Status { get; set; } = CampaignStatuses.Sent;
+    public string State { get; set; } = CampaignStates.Sent;
     /// <summary>UTC; set for a campaign that was scheduled rather than sent at once.</summary>
     public DateTime? ScheduledFor { get; set; }
     /// <summary>When its messages were written (UTC).</summary>
@@ -63,8 +63,8 @@ internal sealed class CampaignConfiguration : IEntityTypeConfiguration<Campaign>
         b.Property(c => c.CreatedBy).HasMaxLength(256);
         b.Property(c => c.CancelledBy).HasMaxLength(256);
         // Rows from before scheduling existed were all sent at once.
-        b.Property(c => c.Status).HasMaxLength(16).HasDefaultValue(CampaignStatuses.Sent);
+        b.Property(c => c.State).HasMaxLength(16).HasDefaultValue(CampaignStates.Sent);
         b.HasIndex(c => c.CreatedAt);
-        b.HasIndex(c => new { c.Status, c.ScheduledFor });
+        b.HasIndex(c => new { c.State, c.ScheduledFor });
     }
 }

@@ -21,12 +21,14 @@ public sealed record CampaignOutcome(int? CampaignId, int Matched, int Queued, i
 
 /// <summary>One campaign message: <see cref="Status"/> is the furthest stage of its <see cref="Funnel"/>.</summary>
 public sealed record CampaignLogEntry(
-    int NudgeId, int ContactId, string Phone, string? Name, string Status, string? Reason,
+    int NudgeId, int ContactId, string Phone, string? Name, string Status, string StatusName, string? Reason,
     DateTime CreatedAt, DateTime SendAfter, DateTime? SentAt, DateTime? DeliveredAt, DateTime? ReadAt,
     DateTime? ClickedAt, DateTime? ConvertedAt, NudgeFunnel Funnel);
 
+/// <summary><see cref="Total"/> counts the messages the filter keeps; <see cref="Messages"/> is one page of them (all, without a query).</summary>
 public sealed record CampaignLog(int CampaignId, string Name, string Message, DateTime CreatedAt, string? CreatedBy,
-    CampaignOutcome Outcome, IReadOnlyList<CampaignLogEntry> Messages);
+    CampaignOutcome Outcome, IReadOnlyList<CampaignLogEntry> Messages, string State = CampaignStates.Sent, DateTime? ScheduledFor = null,
+    DateTime? StartedAt = null, int Total = 0, int Page = 1, int PageSize = 0);
 
 /// <summary>One message as it would go out, to a real recipient of the segment.</summary>
 public sealed record CampaignSample(int ContactId, string? Name, string Text);
@@ -49,8 +51,19 @@ public sealed record CampaignSendResult(CampaignOutcome? Outcome, SendRefusal Re
     public static CampaignSendResult Refuse(SendRefusal refusal, string problem, int? currentReach = null) => new(null, refusal, problem, currentReach);
 }
 
-public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, string? CreatedBy, int Matched, int Queued, int Sent, int Clicked,
-    string Status = CampaignStatuses.Sent, DateTime? ScheduledFor = null, DateTime? StartedAt = null);
+/// <summary>
+/// One campaign with its messages counted from the outbox as they stand now, so the columns add up:
+/// <see cref="Matched"/> = <see cref="HeldBack"/> + <see cref="Waiting"/> + <see cref="Sent"/> + <see cref="Failed"/>;
+/// <see cref="Clicked"/> is a part of <see cref="Sent"/>.
+/// </summary>
+public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, string? CreatedBy, string State, DateTime? ScheduledFor, DateTime? StartedAt,
+    int Matched, int HeldBack, int Waiting, int Sent, int Failed, int Clicked);
+
+/// <summary>A page of a campaign's log: <paramref name="Status"/> is a <see cref="NudgeStatusNames.Filters"/> key or null for all.</summary>
+public sealed record CampaignLogQuery(string? Status = null, int Page = 1, int PageSize = 50)
+{
+    public static readonly int[] PageSizes = [25, 50, 100];
+}
 
 /// <summary>
 /// Segments, previews and sends campaigns. Each recipient gets one <c>campaign</c> nudge written by
@@ -249,7 +262,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             SegmentJson = JsonSerializer.Serialize(segment, Json),
             CreatedAt = now,
             CreatedBy = createdBy,
-            Status = CampaignStatuses.Scheduled,
+            State = CampaignStates.Scheduled,
             ScheduledFor = scheduledForUtc,
         };
         db.Add(campaign);
@@ -264,8 +277,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     public async Task<bool> CancelAsync(int campaignId, string? cancelledBy, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var cancelled = await db.Set<Campaign>().Where(c => c.Id == campaignId && c.Status == CampaignStatuses.Scheduled)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CampaignStatuses.Cancelled)
+        var cancelled = await db.Set<Campaign>().Where(c => c.Id == campaignId && c.State == CampaignStates.Scheduled)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Cancelled)
                 .SetProperty(c => c.CancelledAt, now).SetProperty(c => c.CancelledBy, cancelledBy), ct) == 1;
         if (cancelled) await audit.RecordAsAsync(cancelledBy ?? "(unknown)", AuditActions.CampaignCancel, $"campaign:{campaignId}", null, ct);
         return cancelled;
@@ -276,7 +289,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var due = await db.Set<Campaign>().AsNoTracking()
-            .Where(c => c.Status == CampaignStatuses.Scheduled && c.ScheduledFor <= now)
+            .Where(c => c.State == CampaignStates.Scheduled && c.ScheduledFor <= now)
             .OrderBy(c => c.ScheduledFor).ThenBy(c => c.Id).ToListAsync(ct);
         var started = 0;
         foreach (var campaign in due)
@@ -306,8 +319,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         {
             // Claims the scheduled campaign in the transaction that writes its messages, so a cancel and
             // a start (or two instances' starts) never both win.
-            var claimed = await db.Set<Campaign>().Where(c => c.Id == campaign.Id && c.Status == CampaignStatuses.Scheduled)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CampaignStatuses.Sent).SetProperty(c => c.StartedAt, now), ct);
+            var claimed = await db.Set<Campaign>().Where(c => c.Id == campaign.Id && c.State == CampaignStates.Scheduled)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Sent).SetProperty(c => c.StartedAt, now), ct);
             if (claimed == 0)
             {
                 await transaction.RollbackAsync(ct);
@@ -378,27 +391,46 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             ["link"] = link,
         });
 
-    public async Task<IReadOnlyList<CampaignListItem>> ListAsync(int take, CancellationToken ct) =>
-        await db.Set<Campaign>().AsNoTracking().OrderByDescending(c => c.Id).Take(take)
-            .Select(c => new CampaignListItem(c.Id, c.Name, c.CreatedAt, c.CreatedBy, c.Matched, c.Queued,
-                db.Set<Nudge>().Count(n => n.CampaignId == c.Id && n.SentAt != null),
-                db.Set<Nudge>().Count(n => n.CampaignId == c.Id && n.ClickedAt != null),
-                c.Status, c.ScheduledFor, c.StartedAt))
+    public async Task<IReadOnlyList<CampaignListItem>> ListAsync(int take, CancellationToken ct)
+    {
+        var campaigns = await db.Set<Campaign>().AsNoTracking().OrderByDescending(c => c.Id).Take(take)
+            .Select(c => new { c.Id, c.Name, c.CreatedAt, c.CreatedBy, c.State, c.ScheduledFor, c.StartedAt }).ToListAsync(ct);
+        var ids = campaigns.Select(c => (int?)c.Id).ToList();
+        var counts = await db.Set<Nudge>().AsNoTracking().Where(n => ids.Contains(n.CampaignId))
+            .GroupBy(n => new { n.CampaignId, n.Status })
+            .Select(g => new { g.Key.CampaignId, g.Key.Status, Count = g.Count(), Clicked = g.Count(n => n.ClickedAt != null) })
             .ToListAsync(ct);
+        var byCampaign = counts.ToLookup(c => c.CampaignId!.Value);
+        int Sum(int id, params string[] statuses) => byCampaign[id].Where(c => statuses.Contains(c.Status)).Sum(c => c.Count);
+        return campaigns.Select(c => new CampaignListItem(c.Id, c.Name, c.CreatedAt, c.CreatedBy, c.State, c.ScheduledFor, c.StartedAt,
+            Matched: byCampaign[c.Id].Sum(x => x.Count),
+            HeldBack: Sum(c.Id, NudgeStatuses.Suppressed, NudgeStatuses.Cancelled),
+            Waiting: Sum(c.Id, NudgeStatuses.Queued, NudgeStatuses.Deferred, NudgeStatuses.Sending, NudgeStatuses.Failed),
+            Sent: Sum(c.Id, NudgeStatuses.Sent),
+            Failed: Sum(c.Id, NudgeStatuses.Dead),
+            Clicked: byCampaign[c.Id].Where(x => x.Status == NudgeStatuses.Sent).Sum(x => x.Clicked))).ToList();
+    }
 
-    public async Task<CampaignLog?> LogAsync(int campaignId, CancellationToken ct)
+    /// <summary>The campaign and its messages: all of them without <paramref name="query"/>, else one filtered page.</summary>
+    public async Task<CampaignLog?> LogAsync(int campaignId, CampaignLogQuery? query, CancellationToken ct)
     {
         var campaign = await db.Set<Campaign>().AsNoTracking().FirstOrDefaultAsync(c => c.Id == campaignId, ct);
         if (campaign is null) return null;
-        var rows = await db.Set<Nudge>().AsNoTracking().Where(n => n.CampaignId == campaignId).OrderBy(n => n.Id)
+        var messages = db.Set<Nudge>().AsNoTracking().Where(n => n.CampaignId == campaignId);
+        if (NudgeStatusNames.Filter(query?.Status) is { } filter) messages = messages.Where(filter.Condition);
+        var total = await messages.CountAsync(ct);
+        var ordered = messages.OrderBy(n => n.Id);
+        var page = query is null ? ordered : ordered.Skip((Math.Max(1, query.Page) - 1) * query.PageSize).Take(query.PageSize);
+        var rows = await page
             .Select(n => new { n.Id, n.ContactId, n.Contact.Phone, n.Contact.Name, n.Reason, n.SendAfter, Funnel = NudgeFunnel.Of(n) })
             .ToListAsync(ct);
-        var entries = rows.Select(r => new CampaignLogEntry(r.Id, r.ContactId, r.Phone, r.Name, r.Funnel.Stage, r.Reason,
-            r.Funnel.QueuedAt, r.SendAfter, r.Funnel.SentAt, r.Funnel.DeliveredAt, r.Funnel.ReadAt, r.Funnel.ClickedAt,
+        var entries = rows.Select(r => new CampaignLogEntry(r.Id, r.ContactId, r.Phone, r.Name, r.Funnel.Stage, NudgeStatusNames.Describe(r.Funnel.Stage, r.Reason),
+            r.Reason, r.Funnel.QueuedAt, r.SendAfter, r.Funnel.SentAt, r.Funnel.DeliveredAt, r.Funnel.ReadAt, r.Funnel.ClickedAt,
             r.Funnel.ConvertedAt, r.Funnel)).ToList();
         var outcome = new CampaignOutcome(campaign.Id, campaign.Matched, campaign.Queued, campaign.Deferred,
             new SuppressedCounts(campaign.SuppressedOptedOut, campaign.SuppressedCapped, campaign.SuppressedNoOptIn), 0);
-        return new CampaignLog(campaign.Id, campaign.Name, campaign.Message, campaign.CreatedAt, campaign.CreatedBy, outcome, entries);
+        return new CampaignLog(campaign.Id, campaign.Name, campaign.Message, campaign.CreatedAt, campaign.CreatedBy, outcome, entries,
+            campaign.State, campaign.ScheduledFor, campaign.StartedAt, total, query?.Page ?? 1, query?.PageSize ?? total);
     }
 
     private IQueryable<Contact> Matching(CampaignSegment segment, RuleSettings settings, DateTime now)

@@ -108,7 +108,7 @@ internal static class CrmApi
         if (campaignId is null) return TypedResults.Ok(await campaigns.ListAsync(100, ct));
         if (!int.TryParse(campaignId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id <= 0)
             return Invalid("campaignId", "campaignId must be a positive integer.");
-        var log = await campaigns.LogAsync(id, ct);
+        var log = await campaigns.LogAsync(id, null, ct);
         return log is null
             ? TypedResults.Problem(new ProblemDetails { Status = 404, Title = "Campaign not found", Detail = $"No campaign with id {id}." })
             : TypedResults.Ok(log);

@@ -694,7 +694,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("Status")
+                    b.Property<string>("State")
                         .IsRequired()
                         .ValueGeneratedOnAdd()
                         .HasMaxLength(16)
@@ -714,7 +714,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     b.HasIndex("CreatedAt");
 
-                    b.HasIndex("Status", "ScheduledFor");
+                    b.HasIndex("State", "ScheduledFor");
 
                     b.ToTable("Campaign");
                 });

@@ -663,7 +663,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Status")
+                    b.Property<string>("State")
                         .IsRequired()
                         .ValueGeneratedOnAdd()
                         .HasMaxLength(16)
@@ -683,7 +683,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("CreatedAt");
 
-                    b.HasIndex("Status", "ScheduledFor");
+                    b.HasIndex("State", "ScheduledFor");
 
                     b.ToTable("Campaign");
                 });

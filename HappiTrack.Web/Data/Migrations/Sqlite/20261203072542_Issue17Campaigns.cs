@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace HappiTrack.Web.Data.Migrations.Postgres
+namespace HappiTrack.Web.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Issue17Campaigns : Migration
@@ -14,54 +14,54 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
             migrationBuilder.AddColumn<DateTime>(
                 name: "CancelledAt",
                 table: "Campaign",
-                type: "timestamp with time zone",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "CancelledBy",
                 table: "Campaign",
-                type: "character varying(256)",
+                type: "TEXT",
                 maxLength: 256,
                 nullable: true);
 
             migrationBuilder.AddColumn<bool>(
                 name: "IsDemo",
                 table: "Campaign",
-                type: "boolean",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "ScheduledFor",
                 table: "Campaign",
-                type: "timestamp with time zone",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "StartedAt",
                 table: "Campaign",
-                type: "timestamp with time zone",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
-                name: "Status",
+                name: "State",
                 table: "Campaign",
-                type: "character varying(16)",
+                type: "TEXT",
                 maxLength: 16,
                 nullable: false,
                 defaultValue: "sent");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Campaign_Status_ScheduledFor",
+                name: "IX_Campaign_State_ScheduledFor",
                 table: "Campaign",
-                columns: new[] { "Status", "ScheduledFor" });
+                columns: new[] { "State", "ScheduledFor" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "IX_Campaign_Status_ScheduledFor",
+                name: "IX_Campaign_State_ScheduledFor",
                 table: "Campaign");
 
             migrationBuilder.DropColumn(
@@ -85,7 +85,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                 table: "Campaign");
 
             migrationBuilder.DropColumn(
-                name: "Status",
+                name: "State",
                 table: "Campaign");
         }
     }

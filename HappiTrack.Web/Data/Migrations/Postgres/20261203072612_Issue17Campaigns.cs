@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace HappiTrack.Web.Data.Migrations.Sqlite
+namespace HappiTrack.Web.Data.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class Issue17Campaigns : Migration
@@ -14,54 +14,54 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
             migrationBuilder.AddColumn<DateTime>(
                 name: "CancelledAt",
                 table: "Campaign",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "CancelledBy",
                 table: "Campaign",
-                type: "TEXT",
+                type: "character varying(256)",
                 maxLength: 256,
                 nullable: true);
 
             migrationBuilder.AddColumn<bool>(
                 name: "IsDemo",
                 table: "Campaign",
-                type: "INTEGER",
+                type: "boolean",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "ScheduledFor",
                 table: "Campaign",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "StartedAt",
                 table: "Campaign",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
-                name: "Status",
+                name: "State",
                 table: "Campaign",
-                type: "TEXT",
+                type: "character varying(16)",
                 maxLength: 16,
                 nullable: false,
                 defaultValue: "sent");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Campaign_Status_ScheduledFor",
+                name: "IX_Campaign_State_ScheduledFor",
                 table: "Campaign",
-                columns: new[] { "Status", "ScheduledFor" });
+                columns: new[] { "State", "ScheduledFor" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "IX_Campaign_Status_ScheduledFor",
+                name: "IX_Campaign_State_ScheduledFor",
                 table: "Campaign");
 
             migrationBuilder.DropColumn(
@@ -85,7 +85,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                 table: "Campaign");
 
             migrationBuilder.DropColumn(
-                name: "Status",
+                name: "State",
                 table: "Campaign");
         }
     }
