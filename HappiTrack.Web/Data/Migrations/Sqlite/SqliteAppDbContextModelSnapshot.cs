@@ -688,6 +688,34 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.ToTable("Campaign");
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.ContactNote", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId", "CreatedAt");
+
+                    b.ToTable("ContactNotes", (string)null);
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>
                 {
                     b.Property<int>("Id")
@@ -1391,6 +1419,15 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                 {
                     b.HasOne("HappiTrack.Web.Features.Contacts.Contact", null)
                         .WithMany("ConsentHistory")
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.ContactNote", b =>
+                {
+                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", null)
+                        .WithMany()
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

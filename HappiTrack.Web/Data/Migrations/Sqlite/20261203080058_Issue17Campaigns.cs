@@ -51,15 +51,45 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                 nullable: false,
                 defaultValue: "sent");
 
+            migrationBuilder.CreateTable(
+                name: "ContactNotes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ContactId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Text = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ContactNotes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ContactNotes_Contacts_ContactId",
+                        column: x => x.ContactId,
+                        principalTable: "Contacts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Campaign_State_ScheduledFor",
                 table: "Campaign",
                 columns: new[] { "State", "ScheduledFor" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ContactNotes_ContactId_CreatedAt",
+                table: "ContactNotes",
+                columns: new[] { "ContactId", "CreatedAt" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "ContactNotes");
+
             migrationBuilder.DropIndex(
                 name: "IX_Campaign_State_ScheduledFor",
                 table: "Campaign");

@@ -1,5 +1,6 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -51,15 +52,45 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                 nullable: false,
                 defaultValue: "sent");
 
+            migrationBuilder.CreateTable(
+                name: "ContactNotes",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ContactId = table.Column<int>(type: "integer", nullable: false),
+                    Text = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ContactNotes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ContactNotes_Contacts_ContactId",
+                        column: x => x.ContactId,
+                        principalTable: "Contacts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Campaign_State_ScheduledFor",
                 table: "Campaign",
                 columns: new[] { "State", "ScheduledFor" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ContactNotes_ContactId_CreatedAt",
+                table: "ContactNotes",
+                columns: new[] { "ContactId", "CreatedAt" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "ContactNotes");
+
             migrationBuilder.DropIndex(
                 name: "IX_Campaign_State_ScheduledFor",
                 table: "Campaign");
