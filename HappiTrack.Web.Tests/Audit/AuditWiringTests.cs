@@ -4,6 +4,7 @@ using System.Text.Json;
 using HappiTrack.Web.Features.Audit;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Shared;
+using HappiTrack.Web.Tests.Infrastructure;
 using HappiTrack.Web.Tests.Admin;
 using HappiTrack.Web.Tests.Crm;
 using Microsoft.EntityFrameworkCore;
@@ -26,7 +27,7 @@ public sealed class AuditWiringTests : IAsyncLifetime
     public async Task A_campaign_sent_with_the_api_token_is_recorded_once_with_its_figures()
     {
         await _kit.Brain.ContactAsync();
-        var response = await _kit.Api.PostAsJsonAsync("/api/campaign/broadcast", new { name = "Winter", message = "Hi {name}: {link}", segment = new { } });
+        var response = await _kit.Api.BroadcastConfirmedAsync("Winter", "Hi {name}: {link}", new { });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
 
         var row = Assert.Single(await RowsAsync(AuditActions.CampaignSend));

@@ -41,9 +41,11 @@ public sealed class CampaignScaleTests(ITestOutputHelper output) : IAsyncLifetim
 
     private async Task<(JsonElement Outcome, int Commands, TimeSpan Took)> BroadcastAsync(string name)
     {
+        var dryRun = await _kit.Api.PostAsJsonAsync("/api/campaign/broadcast", new { message = "Hi {name}: {link}", segment = new { }, dryRun = true });
+        var previewId = (await dryRun.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("previewId").GetString();
         var before = SqlCommands();
         var watch = Stopwatch.StartNew();
-        var response = await _kit.Api.PostAsJsonAsync("/api/campaign/broadcast", new { name, message = "Hi {name}: {link}", segment = new { } });
+        var response = await _kit.Api.PostAsJsonAsync("/api/campaign/broadcast", new { name, message = "Hi {name}: {link}", segment = new { }, previewId });
         watch.Stop();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>(), SqlCommands() - before, watch.Elapsed);

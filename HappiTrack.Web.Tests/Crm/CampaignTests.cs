@@ -135,7 +135,7 @@ public sealed class CampaignTests : IAsyncLifetime
     public async Task Sending_writes_the_campaign_and_one_nudge_per_recipient_as_previewed_and_the_log_follows_it()
     {
         var preview = await BroadcastAsync(new { dryRun = true, segment = new { tag = "gaming" } });
-        var sent = await BroadcastAsync(new { name = "Gaming week", message = "Hi {name}, {product} is waiting: {link}", segment = new { tag = "gaming" }, dryRun = false });
+        var sent = await BroadcastAsync(new { name = "Gaming week", message = "Hi {name}, {product} is waiting: {link}", segment = new { tag = "gaming" }, dryRun = false, confirm = 2 });
         var campaignId = sent.GetProperty("campaignId").GetInt32();
         AssertCounts(sent, matched: 5, queued: 2, optedOut: 1, capped: 1, noOptIn: 1);
         Assert.Equal(preview.GetProperty("queued").GetInt32(), sent.GetProperty("queued").GetInt32());
@@ -227,11 +227,155 @@ public sealed class CampaignTests : IAsyncLifetime
         Assert.Contains("Write the message to send.", errors);
         Assert.Contains("The minimum score must be a number between 0 and 1000000.", errors);
 
-        var send = await CrmKit.PostFormAsync(admin, "/admin/campaigns", "/admin/campaigns?handler=Send",
-            [new("Name", "VIP thanks"), new("Message", "Thanks {name}! {link}"), new("Vip", "true")]);
+        var form = await CrmKit.PreviewFormAsync(admin, [new("Name", "VIP thanks"), new("Message", "Thanks {name}! {link}"), new("Vip", "true")]);
+        var send = await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(form));
         Assert.Equal(HttpStatusCode.Redirect, send.StatusCode);
         var logPage = await admin.GetStringAsync(send.Headers.Location!.OriginalString);
         Assert.Contains("VIP thanks", logPage);
         Assert.Equal(3, new AngleSharp.Html.Parser.HtmlParser().ParseDocument(logPage).QuerySelectorAll("#campaign-log tbody tr[data-nudge-id]").Length);
+    }
+
+
+    [Fact]
+    public async Task The_page_shows_three_real_messages_and_a_button_with_the_number_and_refuses_a_send_without_a_current_preview()
+    {
+        var admin = await _kit.AdminAsync();
+        var before = await CountsAsync();
+        var form = await CrmKit.PreviewFormAsync(admin, [new("Name", "Everyone"), new("Message", "Hi {name}, see {product}: {link}")]);
+        var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await (await admin.PostAsync("/admin/campaigns?handler=Preview", new FormUrlEncodedContent(form))).Content.ReadAsStringAsync());
+        Assert.Equal("Send to 6 contacts", page.QuerySelector("#confirm-send")!.TextContent.Trim());
+        var samples = page.QuerySelectorAll("#preview-samples li");
+        Assert.Equal(3, samples.Length);
+        Assert.Equal(["Ann", "Ben", "Fay"], samples.Select(li => li.QuerySelector("strong")!.TextContent.Replace("To ", "")).ToArray());
+        Assert.StartsWith("Hi Ann, see Lenovo LOQ 15 Gaming Laptop: http", samples[0].QuerySelector("blockquote")!.TextContent);
+        var compose = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await admin.GetStringAsync("/admin/campaigns"));
+        Assert.Empty(compose.QuerySelectorAll("button[formaction*='handler=Send']"));
+        Assert.Single(page.QuerySelectorAll("button[formaction*='handler=Send']"));
+
+        // The compose form alone has no send button: posting Send without the preview's fields is refused.
+        var blind = await CrmKit.PostFormAsync(admin, "/admin/campaigns", "/admin/campaigns?handler=Send",
+            [new("Name", "Everyone"), new("Message", "Hi {name}, see {product}: {link}")]);
+        Assert.Equal(HttpStatusCode.Conflict, blind.StatusCode);
+        Assert.Contains("Preview the campaign first", CrmKit.Html(await blind.Content.ReadAsStringAsync()));
+
+        // The message edited after the preview: refused, and a fresh preview of the new message is shown.
+        var edited = await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(CrmKit.With(form, "Message", "Last chance {name}! {link}")));
+        Assert.Equal(HttpStatusCode.Conflict, edited.StatusCode);
+        var refused = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await edited.Content.ReadAsStringAsync());
+        Assert.Contains("changed after the preview", refused.QuerySelector("#send-refused")!.TextContent);
+        Assert.StartsWith("Last chance Ann!", refused.QuerySelector("#preview-samples blockquote")!.TextContent);
+
+        // The segment edited after the preview.
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(CrmKit.With(form, "Vip", "true")))).StatusCode);
+
+        // A preview older than 15 minutes.
+        _kit.App.Clock.Advance(TimeSpan.FromMinutes(16));
+        var late = await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(form));
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Contains("older than 15 minutes", CrmKit.Html(await late.Content.ReadAsStringAsync()));
+        Assert.Equal(before, await CountsAsync());
+
+        // A fresh preview whose reach changes before the click (Eve opts in): refused with the new number.
+        form = await CrmKit.PreviewFormAsync(admin, [new("Name", "Everyone"), new("Message", "Hi {name}, see {product}: {link}")]);
+        await _kit.App.WithDbAsync(db => db.Contacts.Where(c => c.Id == _ids["Eve"]).ExecuteUpdateAsync(s => s.SetProperty(c => c.OptedIn, true)));
+        var grown = await admin.PostAsync("/admin/campaigns?handler=Send", new FormUrlEncodedContent(form));
+        Assert.Equal(HttpStatusCode.Conflict, grown.StatusCode);
+        var regrown = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await grown.Content.ReadAsStringAsync());
+        Assert.Contains("now reach 7 contacts, not the 6", regrown.QuerySelector("#send-refused")!.TextContent);
+        Assert.Equal("Send to 7 contacts", regrown.QuerySelector("#confirm-send")!.TextContent.Trim());
+        Assert.Equal(before, await CountsAsync());
+
+        var previews = await _kit.App.WithDbAsync(db => db.Set<HappiTrack.Web.Features.Audit.AuditEntry>().CountAsync(e => e.Action == HappiTrack.Web.Features.Shared.AuditActions.CampaignPreview));
+        Assert.True(previews >= 3, $"{previews} preview audit rows");
+    }
+
+    [Fact]
+    public async Task The_api_sends_only_with_a_current_preview_id_or_a_confirm_count_equal_to_the_reach()
+    {
+        var before = await CountsAsync();
+        var body = new { name = "Gaming", message = "Hi {name}: {link}", segment = new { tag = "gaming" } };
+
+        var missing = await _kit.Api.PostAsJsonAsync("/api/campaign/broadcast", body);
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.True(JsonDocument.Parse(await missing.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("confirm", out _));
+
+        var wrongCount = await _kit.Api.PostAsJsonAsync("/api/campaign/broadcast", new { body.name, body.message, body.segment, confirm = 5 });
+        Assert.Equal(HttpStatusCode.Conflict, wrongCount.StatusCode);
+        Assert.Equal("application/problem+json", wrongCount.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(2, JsonDocument.Parse(await wrongCount.Content.ReadAsStringAsync()).RootElement.GetProperty("reach").GetInt32());
+
+        var dry = await BroadcastAsync(new { body.name, body.message, body.segment, dryRun = true });
+        Assert.Equal(2, dry.GetProperty("reach").GetInt32());
+        Assert.Equal(["Ann", "Ben"], dry.GetProperty("samples").EnumerateArray().Select(x => x.GetProperty("name").GetString()).ToArray());
+        var previewId = dry.GetProperty("previewId").GetString();
+
+        await BroadcastAsync(new { body.name, message = "Other {link}", body.segment, previewId }, HttpStatusCode.Conflict);
+        await BroadcastAsync(new { body.name, body.message, segment = new { tag = "gaming", vip = true }, previewId }, HttpStatusCode.Conflict);
+        await BroadcastAsync(new { body.name, body.message, body.segment, previewId = previewId![..^4] + "AAAA" }, HttpStatusCode.BadRequest);
+        await BroadcastAsync(new { body.name, body.message, body.segment, previewId, confirm = 3 }, HttpStatusCode.Conflict);
+        _kit.App.Clock.Advance(TimeSpan.FromMinutes(16));
+        await BroadcastAsync(new { body.name, body.message, body.segment, previewId }, HttpStatusCode.Conflict);
+        Assert.Equal(before, await CountsAsync());
+
+        previewId = (await BroadcastAsync(new { body.name, body.message, body.segment, dryRun = true })).GetProperty("previewId").GetString();
+        var sent = await BroadcastAsync(new { body.name, body.message, body.segment, previewId });
+        Assert.Equal(2, sent.GetProperty("reach").GetInt32());
+        Assert.Equal((before.Campaigns + 1, before.Nudges + 5), await CountsAsync());
+
+        // The same preview cannot send twice: the first send's messages hold the cap, so the reach is 0 now.
+        await BroadcastAsync(new { body.name, body.message, body.segment, previewId }, HttpStatusCode.Conflict);
+        Assert.Equal(0, (await BroadcastAsync(new { body.name, body.message, body.segment, confirm = 0 }, HttpStatusCode.Conflict)).GetProperty("reach").GetInt32());
+    }
+
+    [Fact]
+    public async Task The_log_pages_filters_by_status_in_words_and_the_list_counters_add_up()
+    {
+        for (var i = 0; i < 20; i++) await _kit.Brain.ContactAsync($"+4915120000{i:000}", $"Extra {i}");
+        var sent = await BroadcastAsync(new { name = "Everyone", message = "Hi {name} {link}", segment = new { }, confirm = 26 });
+        var id = sent.GetProperty("campaignId").GetInt32();
+        var admin = await _kit.AdminAsync();
+        var parser = new AngleSharp.Html.Parser.HtmlParser();
+        AngleSharp.Html.Dom.IHtmlDocument Get(string html) => parser.ParseDocument(html);
+        int Count(AngleSharp.Dom.IElement row, string name) => int.Parse(row.QuerySelector($"[data-count='{name}']")!.TextContent);
+        async Task<AngleSharp.Dom.IElement> ListRow() => Get(await admin.GetStringAsync("/admin/campaigns")).QuerySelector($"#campaign-list tr[data-campaign-id='{id}']")!;
+        var before = await ListRow();
+        Assert.Equal((32, 6, 26, 0), (Count(before, "matched"), Count(before, "held-back"), Count(before, "waiting"), Count(before, "sent")));
+        Assert.Equal(26, await _kit.Brain.DispatchAsync());
+
+        var first = Get(await admin.GetStringAsync($"/admin/campaigns/{id}?size=25"));
+        Assert.Equal(25, first.QuerySelectorAll("#campaign-log tbody tr[data-nudge-id]").Length);
+        Assert.Contains("32 messages", first.QuerySelector("#log-count")!.TextContent);
+        var second = Get(await admin.GetStringAsync(first.QuerySelector("#log-next")!.GetAttribute("href")!));
+        Assert.Equal(7, second.QuerySelectorAll("#campaign-log tbody tr[data-nudge-id]").Length);
+        Assert.Null(second.QuerySelector("#log-next"));
+        Assert.Equal(32, Get(await admin.GetStringAsync($"/admin/campaigns/{id}?size=100")).QuerySelectorAll("#campaign-log tbody tr[data-nudge-id]").Length);
+
+        async Task<string[]> Badges(string status) =>
+            Get(await admin.GetStringAsync($"/admin/campaigns/{id}?status={status}")).QuerySelectorAll("#campaign-log tbody .badge").Select(b => b.TextContent.Trim()).ToArray();
+        Assert.Equal(["No opt-in", "No opt-in"], await Badges("no_opt_in"));
+        Assert.Equal(["Held by daily cap"], await Badges("cap"));
+        // Jon's queued nudge would hold the cap past the campaign's 24 h validity.
+        Assert.Equal(["Expired before sending"], await Badges("expired"));
+        Assert.Equal(["Opted out", "Opted out"], await Badges("opted_out"));
+        Assert.Equal(26, (await Badges("sent")).Count(b => b == "Sent"));
+        Assert.Empty(await Badges("queued"));
+        var all = Get(await admin.GetStringAsync($"/admin/campaigns/{id}?size=100")).QuerySelector("#campaign-log")!.TextContent;
+        Assert.DoesNotContain("no_opt_in", all);
+        Assert.DoesNotContain("suppressed", all);
+
+        // Hostile or stale query values fall back to the defaults instead of failing.
+        var odd = await admin.GetAsync($"/admin/campaigns/{id}?status=%27%3Bdrop&size=7&p=-3");
+        Assert.Equal(HttpStatusCode.OK, odd.StatusCode);
+        Assert.Contains("32 messages", Get(await odd.Content.ReadAsStringAsync()).QuerySelector("#log-count")!.TextContent);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/admin/campaigns/{id}?p=99999")).StatusCode);
+
+        var row = await ListRow();
+        Assert.Equal((32, 6, 0, 26), (Count(row, "matched"), Count(row, "held-back"), Count(row, "waiting"), Count(row, "sent")));
+        Assert.Equal(Count(row, "matched"), Count(row, "held-back") + Count(row, "waiting") + Count(row, "sent") + Count(row, "failed"));
+
+        var api = JsonDocument.Parse(await _kit.Api.GetStringAsync($"/api/campaign/logs?campaignId={id}")).RootElement;
+        var eve = api.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("contactId").GetInt32() == _ids["Eve"]);
+        Assert.Equal("suppressed", eve.GetProperty("status").GetString());
+        Assert.Equal("No opt-in", eve.GetProperty("statusName").GetString());
     }
 }

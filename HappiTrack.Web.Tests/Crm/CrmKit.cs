@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using AngleSharp.Html.Parser;
@@ -74,6 +75,30 @@ internal sealed class CrmKit : IAsyncDisposable
         }
         return fields;
     }
+
+    /// <summary>Previews on the page and returns every field of the form the preview rendered, as a browser would post it.</summary>
+    public static async Task<List<KeyValuePair<string, string>>> PreviewFormAsync(HttpClient admin, IEnumerable<KeyValuePair<string, string>> fields)
+    {
+        var response = await CrmKit.PostFormAsync(admin, "/admin/campaigns", "/admin/campaigns?handler=Preview", fields);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var doc = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());
+        var form = doc.QuerySelector("form.campaign-form")!;
+        var posted = new List<KeyValuePair<string, string>>();
+        foreach (var input in form.QuerySelectorAll("input[name], textarea[name], select[name]"))
+        {
+            var value = input.LocalName switch
+            {
+                "textarea" => input.TextContent.TrimStart('\n'),
+                "select" => input.QuerySelector("option[selected]")?.GetAttribute("value") ?? "",
+                _ => input.GetAttribute("value") ?? "",
+            };
+            posted.Add(new(input.GetAttribute("name")!, value));
+        }
+        return posted;
+    }
+
+    public static List<KeyValuePair<string, string>> With(List<KeyValuePair<string, string>> form, string key, string value) =>
+        form.Select(f => f.Key == key ? new KeyValuePair<string, string>(key, value) : f).ToList();
 
     public static string Html(string s) => System.Net.WebUtility.HtmlDecode(s);
 

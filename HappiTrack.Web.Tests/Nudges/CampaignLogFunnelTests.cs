@@ -43,8 +43,7 @@ public sealed class CampaignLogFunnelTests : IAsyncLifetime
         var clicked = await _app.ContactAsync("+4915112340004", "Cleo");
         var api = _app.AdminClient();
 
-        var broadcast = await api.PostAsJsonAsync("/api/campaign/broadcast",
-            new { name = "Winter", message = "Hi {name}, warm picks: {link}", segment = new { } });
+        var broadcast = await api.BroadcastConfirmedAsync("Winter", "Hi {name}, warm picks: {link}", new { });
         Assert.Equal(HttpStatusCode.OK, broadcast.StatusCode);
         var campaignId = (await broadcast.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("campaignId").GetInt32();
         Assert.Equal(4, await _app.DispatchAsync());
@@ -92,6 +91,6 @@ public sealed class CampaignLogFunnelTests : IAsyncLifetime
         var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await admin.GetStringAsync($"/admin/campaigns/{campaignId}"));
         var row = page.QuerySelector($"#campaign-log tr[data-nudge-id='{nudges[read.Id].Id}']")!;
         Assert.Contains(row.QuerySelectorAll("td"), td => td.TextContent.Trim() == t0.AddMinutes(7).ToString("yyyy-MM-dd HH:mm"));
-        Assert.Equal("read", row.QuerySelector(".badge")!.TextContent.Trim());
+        Assert.Equal("Read", row.QuerySelector(".badge")!.TextContent.Trim());
     }
 }

@@ -136,6 +136,7 @@ public sealed class JobsOptions
     public string TokensExpireCron => Cron.TokensExpire;
     public string AnalyticsRollupCron => Cron.AnalyticsRollup;
     public string PrivacyRetentionCron => Cron.PrivacyRetention;
+    public string CampaignsCron => Cron.Campaigns;
     public string SqlitePath => Sqlite.Path ?? DefaultSqlitePath;
     public TimeSpan SqliteInvisibilityTimeout => Sqlite.InvisibilityTimeout;
 
@@ -202,6 +203,8 @@ public sealed class JobsCronOptions
     public string AnalyticsRollup { get; set; } = "*/5 * * * *";
     /// <summary>Five fields: hourly, off the top of the hour.</summary>
     public string PrivacyRetention { get; set; } = "17 * * * *";
+    /// <summary>Five fields: every minute, so a scheduled campaign starts within a minute of its time.</summary>
+    public string Campaigns { get; set; } = "* * * * *";
 }
 
 public sealed class JobsOptionsValidator(DatabaseOptions database) : IValidateOptions<JobsOptions>
@@ -216,7 +219,8 @@ public sealed class JobsOptionsValidator(DatabaseOptions database) : IValidateOp
         if (options.Sqlite.InvisibilityTimeout <= TimeSpan.Zero)
             errors.Add("Jobs:Sqlite:InvisibilityTimeout must be positive.");
         foreach (var (key, cron) in new[] { ("ProjectEvents", options.Cron.ProjectEvents), ("CartAbandonment", options.Cron.CartAbandonment),
-                     ("Outbox", options.Cron.Outbox), ("TokensExpire", options.Cron.TokensExpire), ("AnalyticsRollup", options.Cron.AnalyticsRollup), ("PrivacyRetention", options.Cron.PrivacyRetention) })
+                     ("Outbox", options.Cron.Outbox), ("TokensExpire", options.Cron.TokensExpire), ("AnalyticsRollup", options.Cron.AnalyticsRollup), ("PrivacyRetention", options.Cron.PrivacyRetention),
+                     ("Campaigns", options.Cron.Campaigns) })
         {
             if (string.IsNullOrWhiteSpace(cron)) errors.Add($"Jobs:Cron:{key} must not be empty.");
         }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
@@ -84,6 +85,8 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 foreach (var table in new[] { "AnalyticsVisitorDays", "AnalyticsProductDays", "AnalyticsHeatmapDays", "AnalyticsCartAddDays", "AnalyticsRollupState", "Events", "OrderLine", "Orders",
                              db.Model.FindEntityType(typeof(Nudge))!.GetTableName()!, "CartLines", "Carts", "Visitors", "Contacts" })
                     await ExecAsync(conn, $"DELETE FROM \"{table}\"", ct);
+                // Real campaigns stay (their messages went with the contacts); the invented ones go.
+                await db.Set<Campaign>().Where(c => c.IsDemo).ExecuteDeleteAsync(ct);
             }
 
             var items = await db.Products.AsNoTracking()
@@ -220,7 +223,9 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 await using var reader = await cmd.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct)) contactIds[reader.GetString(0)] = reader.GetInt32(1);
             }
-            var attributed = await WriteNudgesAsync(conn, orders, contactIds, rng, new Random(o.Seed + 1), now, ct);
+            var demoCampaigns = await AddDemoCampaignsAsync(now, o.Days, ct);
+            var attributed = await WriteNudgesAsync(conn, orders, contactIds, demoCampaigns, rng, new Random(o.Seed + 1), now, ct);
+            await CountDemoCampaignsAsync(ct);
             await WriteOrdersAsync(conn, orders, contactIds, attributed, rng, ct);
             log.WriteLine($"Contacts, visitors and orders written at {total.Elapsed.TotalSeconds:0.0} s");
             events.Sort((a, b) => a.At.CompareTo(b.At));
@@ -282,8 +287,10 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
     /// </summary>
     /// <param name="receipts">Draws the delivery and read receipts apart from <paramref name="rng"/>, so the rest of the history stays the same for a seed.</param>
     private async Task<Dictionary<int, int>> WriteNudgesAsync(DbConnection conn, List<(VisitorPlan Visitor, DateTime At, List<(Item Item, int Qty)> Lines)> orders,
-        Dictionary<string, int> contactIds, Random rng, Random receipts, DateTime now, CancellationToken ct)
+        Dictionary<string, int> contactIds, IReadOnlyList<int> campaignIds, Random rng, Random receipts, DateTime now, CancellationToken ct)
     {
+        // The guards never let a message reach a contact without consent, so the invented history must not either.
+        var optedIn = (await db.Contacts.AsNoTracking().Where(c => c.OptedIn && !c.OptedOut).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
         var table = db.Model.FindEntityType(typeof(Nudge))!.GetTableName()!;
         var attributed = new Dictionary<int, int>();
         if (contactIds.Count == 0) return attributed;
@@ -292,11 +299,19 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         string Kind(double roll) => roll < 0.5 ? NudgeKinds.CartRescue : roll < 0.85 ? NudgeKinds.InterestDiscount : roll < 0.95 ? NudgeKinds.Campaign : NudgeKinds.VipUpgrade;
         await using (var insert = new BatchInsert(conn, tx, table,
             ["Id", "ContactId", "Kind", "Status", "DedupKey", "Code", "Message", "Link", "CampaignId", "CreatedAt", "SendAfter", "SentAt", "ClickedAt", "Attempts", "RevenueCents",
-             "DeliveryStatus", "DeliveredAt", "ReadAt"]))
+             "DeliveryStatus", "DeliveredAt", "ReadAt", "Reason"]))
         {
             async Task Add(int contact, string kind, string status, DateTime created, DateTime? clicked)
             {
                 var code = NewId(rng)[..16];
+                string? reason = status == NudgeStatuses.Suppressed ? GuardReasons.Capped : status == NudgeStatuses.Cancelled ? NudgeReasons.CancelledByAdmin
+                    : status == NudgeStatuses.Deferred ? GuardReasons.QuietHours : null;
+                if (!optedIn.Contains(contact))
+                {
+                    status = NudgeStatuses.Suppressed;
+                    reason = GuardReasons.NoOptIn;
+                    clicked = null;
+                }
                 DateTime? sent = status == NudgeStatuses.Sent ? created.AddMinutes(2) : null;
                 // Most sent messages are delivered; a clicked one was read unless its reader turned receipts off.
                 var roll = receipts.NextDouble();
@@ -305,14 +320,14 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                     ? Min(clicked?.AddMinutes(-1) ?? delivered.Value.AddMinutes(30 + receipts.Next(600)), now) : null;
                 if (read < delivered) read = delivered;
                 await insert.AddAsync(ct, nextId++, contact, kind, status, $"demo:{code}", code, "Hi! Something you liked is waiting for you.",
-                    $"http://localhost/r/{code}", kind == NudgeKinds.Campaign ? rng.Next(1, 6) : null, created, created, sent, clicked, sent is null ? 0 : 1,
+                    $"http://localhost/r/{code}", kind == NudgeKinds.Campaign ? campaignIds[rng.Next(campaignIds.Count)] : null, created, created, sent, clicked, sent is null ? 0 : 1,
                     // Analytics sums attributed revenue from the orders themselves; the nudge's own total starts at zero.
-                    0L, read is not null ? DeliveryStatuses.Read : delivered is not null ? DeliveryStatuses.Delivered : null, delivered, read);
+                    0L, read is not null ? DeliveryStatuses.Read : delivered is not null ? DeliveryStatuses.Delivered : null, delivered, read, reason);
             }
             for (var i = 0; i < orders.Count; i++)
             {
                 var (v, at, _) = orders[i];
-                if (!contactIds.TryGetValue(v.Id, out var contact) || rng.NextDouble() >= 0.35) continue;
+                if (!contactIds.TryGetValue(v.Id, out var contact) || rng.NextDouble() >= 0.35 || !optedIn.Contains(contact)) continue;
                 attributed[i] = (int)nextId;
                 await Add(contact, Kind(rng.NextDouble()), NudgeStatuses.Sent, at.AddHours(-rng.Next(2, 30)), at.AddMinutes(-10));
             }
@@ -333,6 +348,40 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
     }
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+
+    /// <summary>
+    /// The campaigns the invented campaign messages belong to, as real rows (flagged <see cref="Campaign.IsDemo"/>)
+    /// with ids from the table's own sequence, so a campaign made later never inherits their messages.
+    /// </summary>
+    private async Task<IReadOnlyList<int>> AddDemoCampaignsAsync(DateTime now, int days, CancellationToken ct)
+    {
+        string[] names = ["Spring sale", "New gaming gear", "Back in stock", "VIP evening", "Weekend deals"];
+        var campaigns = names.Select((name, i) => new Campaign
+        {
+            Name = "Demo: " + name,
+            Message = "Hi {name}! Something you liked is waiting for you: {link}",
+            SegmentJson = "{}",
+            CreatedAt = now.AddDays(-days + (i + 1) * days / (names.Length + 1)),
+            StartedAt = now.AddDays(-days + (i + 1) * days / (names.Length + 1)),
+            CreatedBy = "seed-demo",
+            IsDemo = true,
+        }).ToList();
+        db.AddRange(campaigns);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+        return campaigns.Select(c => c.Id).ToList();
+    }
+
+    /// <summary>The log's summary line reads the stored counts; the list counts the messages themselves.</summary>
+    private async Task CountDemoCampaignsAsync(CancellationToken ct)
+    {
+        var nudges = db.Set<Nudge>();
+        await db.Set<Campaign>().Where(c => c.IsDemo).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.Matched, c => nudges.Count(n => n.CampaignId == c.Id))
+            .SetProperty(c => c.Queued, c => nudges.Count(n => n.CampaignId == c.Id && n.Status != NudgeStatuses.Suppressed && n.Status != NudgeStatuses.Cancelled))
+            .SetProperty(c => c.SuppressedNoOptIn, c => nudges.Count(n => n.CampaignId == c.Id && n.Reason == GuardReasons.NoOptIn))
+            .SetProperty(c => c.SuppressedCapped, c => nudges.Count(n => n.CampaignId == c.Id && n.Status == NudgeStatuses.Suppressed && n.Reason == GuardReasons.Capped)), ct);
+    }
 
     private static async Task WriteOrdersAsync(DbConnection conn, List<(VisitorPlan Visitor, DateTime At, List<(Item Item, int Qty)> Lines)> orders,
         Dictionary<string, int> contactIds, Dictionary<int, int> attributed, Random rng, CancellationToken ct)

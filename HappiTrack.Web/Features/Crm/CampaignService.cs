@@ -21,14 +21,49 @@ public sealed record CampaignOutcome(int? CampaignId, int Matched, int Queued, i
 
 /// <summary>One campaign message: <see cref="Status"/> is the furthest stage of its <see cref="Funnel"/>.</summary>
 public sealed record CampaignLogEntry(
-    int NudgeId, int ContactId, string Phone, string? Name, string Status, string? Reason,
+    int NudgeId, int ContactId, string Phone, string? Name, string Status, string StatusName, string? Reason,
     DateTime CreatedAt, DateTime SendAfter, DateTime? SentAt, DateTime? DeliveredAt, DateTime? ReadAt,
     DateTime? ClickedAt, DateTime? ConvertedAt, NudgeFunnel Funnel);
 
+/// <summary><see cref="Total"/> counts the messages the filter keeps; <see cref="Messages"/> is one page of them (all, without a query).</summary>
 public sealed record CampaignLog(int CampaignId, string Name, string Message, DateTime CreatedAt, string? CreatedBy,
-    CampaignOutcome Outcome, IReadOnlyList<CampaignLogEntry> Messages);
+    CampaignOutcome Outcome, IReadOnlyList<CampaignLogEntry> Messages, string State = CampaignStates.Sent, DateTime? ScheduledFor = null,
+    DateTime? StartedAt = null, int Total = 0, int Page = 1, int PageSize = 0);
 
-public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, string? CreatedBy, int Matched, int Queued, int Sent, int Clicked);
+/// <summary>One message as it would go out, to a real recipient of the segment.</summary>
+public sealed record CampaignSample(int ContactId, string? Name, string Text);
+
+/// <summary>A preview: <see cref="Reach"/> is how many would get the message (queued now or after quiet hours).</summary>
+public sealed record CampaignPreview(CampaignOutcome Outcome, IReadOnlyList<CampaignSample> Samples, string PreviewId, DateTime ExpiresAt)
+{
+    public int Reach => Outcome.Queued;
+}
+
+/// <summary>What the sender confirmed: a preview id from a preview of this message and segment, and/or the reach they saw.</summary>
+public sealed record SendConfirmation(string? PreviewId, int? Confirm);
+
+public enum SendRefusal { None, Missing, Changed, Expired, ReachChanged, Nobody }
+
+/// <summary>Either the sent campaign's outcome or why nothing was sent (<see cref="CurrentReach"/> when known).</summary>
+public sealed record CampaignSendResult(CampaignOutcome? Outcome, SendRefusal Refusal, string? Problem, int? CurrentReach)
+{
+    public bool Sent => Refusal == SendRefusal.None;
+    public static CampaignSendResult Refuse(SendRefusal refusal, string problem, int? currentReach = null) => new(null, refusal, problem, currentReach);
+}
+
+/// <summary>
+/// One campaign with its messages counted from the outbox as they stand now, so the columns add up:
+/// <see cref="Matched"/> = <see cref="HeldBack"/> + <see cref="Waiting"/> + <see cref="Sent"/> + <see cref="Failed"/>;
+/// <see cref="Clicked"/> is a part of <see cref="Sent"/>.
+/// </summary>
+public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, string? CreatedBy, string State, DateTime? ScheduledFor, DateTime? StartedAt,
+    int Matched, int HeldBack, int Waiting, int Sent, int Failed, int Clicked);
+
+/// <summary>A page of a campaign's log: <paramref name="Status"/> is a <see cref="NudgeStatusNames.Filters"/> key or null for all.</summary>
+public sealed record CampaignLogQuery(string? Status = null, int Page = 1, int PageSize = 50)
+{
+    public static readonly int[] PageSizes = [25, 50, 100];
+}
 
 /// <summary>
 /// Segments, previews and sends campaigns. Each recipient gets one <c>campaign</c> nudge written by
@@ -38,7 +73,8 @@ public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, s
 /// suppressed rather than queued behind other messages, so nobody gets yesterday's campaign tomorrow.
 /// Quiet hours only defer it.
 /// </summary>
-public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger, TimeProvider clock, IAuditLog audit)
+public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger,
+    TimeProvider clock, IAuditLog audit, CampaignPreviews previews)
 {
     public const int MaxNameLength = 100;
     public const int MaxMessageLength = 1000;
@@ -46,20 +82,20 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     /// <summary>A campaign deferred by quiet hours longer than this is stale and is suppressed at dispatch.</summary>
     public static readonly TimeSpan Validity = TimeSpan.FromHours(24);
     public const string CappedReason = "cap";
+    /// <summary>Rendered sample messages in a preview.</summary>
+    public const int SampleCount = 3;
+    public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(90);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Field-named messages (<c>name</c>, <c>message</c>, <c>segment.tag</c>...); empty when valid.</summary>
-    public async Task<Dictionary<string, string[]>> ValidateAsync(CampaignDraft draft, bool requireContent, CancellationToken ct)
+    public async Task<Dictionary<string, string[]>> ValidateAsync(CampaignDraft draft, bool requireName, bool requireMessage, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (requireContent)
-        {
-            if (string.IsNullOrWhiteSpace(draft.Name)) errors["name"] = ["Give the campaign a name."];
-            else if (draft.Name.Length > MaxNameLength || draft.Name.Any(char.IsControl)) errors["name"] = [$"The name must be text of at most {MaxNameLength} characters."];
-            if (string.IsNullOrWhiteSpace(draft.Message)) errors["message"] = ["Write the message to send."];
-            else if (draft.Message.Length > MaxMessageLength) errors["message"] = [$"Keep the message under {MaxMessageLength} characters."];
-        }
+        if (string.IsNullOrWhiteSpace(draft.Name)) { if (requireName) errors["name"] = ["Give the campaign a name."]; }
+        else if (draft.Name.Length > MaxNameLength || draft.Name.Any(char.IsControl)) errors["name"] = [$"The name must be text of at most {MaxNameLength} characters."];
+        if (string.IsNullOrWhiteSpace(draft.Message)) { if (requireMessage) errors["message"] = ["Write the message to send."]; }
+        else if (draft.Message.Length > MaxMessageLength) errors["message"] = [$"Keep the message under {MaxMessageLength} characters."];
         var segment = draft.Segment ?? new CampaignSegment();
         if (segment.MinScore is { } min && (double.IsNaN(min) || min < 0 || min > 1_000_000))
             errors["segment.minScore"] = ["The minimum score must be a number between 0 and 1000000."];
@@ -74,8 +110,12 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         return errors;
     }
 
-    /// <summary>How many contacts match and what the guards would do to each, without writing anything.</summary>
-    public async Task<CampaignOutcome> PreviewAsync(CampaignSegment segment, CancellationToken ct)
+    /// <summary>
+    /// How many contacts match, what the guards would do to each and (given the message) three of the
+    /// messages as they would go out, without writing anything but the audit row. The preview id vouches
+    /// for this message, segment and reach for <see cref="CampaignPreviews.Validity"/>.
+    /// </summary>
+    public async Task<CampaignPreview> PreviewAsync(CampaignSegment segment, string? message, CancellationToken ct)
     {
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -95,35 +135,204 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             .OfType<DateTime>().ToList());
 
         var tally = new Tally();
+        var recipients = new List<Contact>(SampleCount);
         foreach (var contact in matched)
         {
             var recent = byContact.GetValueOrDefault(contact.Id) ?? [];
             var decision = NudgeGuards.Decide(new GuardInput(contact.OptedIn, contact.OptedOut, recent, now + Validity), now, settings.Guards, shop.TimeZone);
-            tally.Count(StatusFor(decision.Verdict, decision.Reason), decision.Reason);
+            var status = StatusFor(decision.Verdict, decision.Reason);
+            tally.Count(status, decision.Reason);
+            if (status != NudgeStatuses.Suppressed && recipients.Count < SampleCount) recipients.Add(contact);
         }
-        return tally.Outcome(null, matched.Count, await db.Contacts.CountAsync(ct));
+        var outcome = tally.Outcome(null, matched.Count, await db.Contacts.CountAsync(ct));
+
+        var samples = new List<CampaignSample>();
+        if (!string.IsNullOrEmpty(message))
+        {
+            var products = await ProductNamesAsync(recipients, ct);
+            // Each recipient gets their own code; the sample shows where it goes.
+            var link = shop.BaseUrl + "/r/…";
+            samples.AddRange(recipients.Select(c => new CampaignSample(c.Id, c.Name,
+                Render(message, c.Name, c.MostDesiredProductId is { } pid ? products.GetValueOrDefault(pid) : null, link))));
+        }
+        var previewId = previews.Issue(new CampaignPreviewTicket(CampaignPreviews.Fingerprint(message, segment), outcome.Queued, now));
+        await audit.RecordAsync(AuditActions.CampaignPreview, null, new { segment, outcome.Matched, reach = outcome.Queued, outcome.Suppressed }, ct);
+        return new CampaignPreview(outcome, samples, previewId, now + CampaignPreviews.Validity);
     }
 
-    /// <summary>Writes the campaign and one nudge per matching contact in one transaction.</summary>
-    public async Task<CampaignOutcome> SendAsync(string name, string message, CampaignSegment segment, string? createdBy, CancellationToken ct)
+    /// <summary>
+    /// Sends only what someone saw: the confirmation must be a current preview of this exact message
+    /// and segment, or a count equal to the reach right now. The reach is compared again inside the
+    /// write transaction, so a segment that grew or shrank since the preview is refused, not sent.
+    /// </summary>
+    public async Task<CampaignSendResult> SendAsync(CampaignDraft draft, SendConfirmation confirmation, string? createdBy, CancellationToken ct)
+    {
+        var segment = draft.Segment ?? new CampaignSegment();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var (refusal, expected) = Check(draft, confirmation, now);
+        if (refusal is not null) return refusal;
+
+        var campaign = new Campaign
+        {
+            Name = draft.Name!.Trim(),
+            Message = draft.Message!,
+            SegmentJson = JsonSerializer.Serialize(segment, Json),
+            CreatedAt = now,
+            CreatedBy = createdBy,
+            StartedAt = now,
+        };
+        var outcome = (await WriteAsync(campaign, segment, expected, ct))!;
+        if (outcome.Queued != expected)
+            return CampaignSendResult.Refuse(SendRefusal.ReachChanged,
+                $"The campaign would now reach {outcome.Queued} contacts, not the {expected} you confirmed. Check the new preview and confirm again.", outcome.Queued);
+        await audit.RecordAsAsync(createdBy ?? "(unknown)", AuditActions.CampaignSend, $"campaign:{campaign.Id}",
+            new { name = campaign.Name, segment, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed }, ct);
+        return new CampaignSendResult(outcome, SendRefusal.None, null, outcome.Queued);
+    }
+
+    private (CampaignSendResult? Refusal, int Expected) Check(CampaignDraft draft, SendConfirmation confirmation, DateTime now)
+    {
+        var segment = draft.Segment ?? new CampaignSegment();
+        if (!string.IsNullOrEmpty(confirmation.PreviewId))
+        {
+            var ticket = previews.Read(confirmation.PreviewId);
+            if (ticket is null)
+                return (CampaignSendResult.Refuse(SendRefusal.Missing, "That preview id is not valid here. Preview the campaign again."), 0);
+            if (ticket.Fingerprint != CampaignPreviews.Fingerprint(draft.Message, segment))
+                return (CampaignSendResult.Refuse(SendRefusal.Changed, "The message or the segment changed after the preview. Preview again and check the new numbers."), 0);
+            if (now - ticket.IssuedAt > CampaignPreviews.Validity || ticket.IssuedAt > now + TimeSpan.FromMinutes(1))
+                return (CampaignSendResult.Refuse(SendRefusal.Expired, $"The preview is older than {CampaignPreviews.Validity.TotalMinutes:0} minutes. Preview again."), 0);
+            if (confirmation.Confirm is { } count && count != ticket.Reach)
+                return (CampaignSendResult.Refuse(SendRefusal.ReachChanged, $"The confirmed count {count} is not the preview's reach {ticket.Reach}.", ticket.Reach), 0);
+            return ticket.Reach <= 0 ? (Nobody(), 0) : (null, ticket.Reach);
+        }
+        if (confirmation.Confirm is { } confirmed) return confirmed <= 0 ? (Nobody(), 0) : (null, confirmed);
+        return (CampaignSendResult.Refuse(SendRefusal.Missing, "Preview the campaign first, then confirm the number of contacts it goes to."), 0);
+
+        static CampaignSendResult Nobody() => CampaignSendResult.Refuse(SendRefusal.Nobody, "This campaign would reach nobody, so there is nothing to send.", 0);
+    }
+
+    /// <summary>
+    /// Parses a <c>datetime-local</c> value as the shop's wall-clock time. A time the clocks skip
+    /// (spring forward) is refused rather than silently moved; an ambiguous one (fall back) is the first.
+    /// </summary>
+    public bool TryParseSchedule(string? local, out DateTime utc, out string? error)
+    {
+        utc = default;
+        error = null;
+        if (!DateTime.TryParseExact(local?.Trim(), ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm"],
+                System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var wall))
+        {
+            error = "Pick a date and time to send, e.g. 2026-12-24 09:30.";
+            return false;
+        }
+        var zone = shop.TimeZone;
+        if (zone.IsInvalidTime(wall))
+        {
+            error = $"{wall:yyyy-MM-dd HH:mm} does not exist in {zone.Id} (the clocks change then). Pick another time.";
+            return false;
+        }
+        utc = zone.IsAmbiguousTime(wall)
+            ? DateTime.SpecifyKind(wall - zone.GetAmbiguousTimeOffsets(wall).Max(), DateTimeKind.Utc)
+            : TimeZoneInfo.ConvertTimeToUtc(wall, zone);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (utc <= now.AddMinutes(1)) error = "Pick a time in the future (shop time), or send it now.";
+        else if (utc > now + MaxScheduleAhead) error = $"Schedule at most {MaxScheduleAhead.TotalDays:0} days ahead.";
+        return error is null;
+    }
+
+    public DateTime ShopTime(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), shop.TimeZone);
+
+    public string ShopZoneName => shop.TimeZone.Id;
+
+    /// <summary>
+    /// Saves the campaign to start at <paramref name="scheduledForUtc"/>, after the same preview check
+    /// as a send. Its reach is decided when it starts (people opt in and out meanwhile); nothing is written to the outbox now.
+    /// </summary>
+    public async Task<CampaignSendResult> ScheduleAsync(CampaignDraft draft, SendConfirmation confirmation, DateTime scheduledForUtc, string? createdBy, CancellationToken ct)
+    {
+        var segment = draft.Segment ?? new CampaignSegment();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var (refusal, expected) = Check(draft, confirmation, now);
+        if (refusal is not null) return refusal;
+        var campaign = new Campaign
+        {
+            Name = draft.Name!.Trim(),
+            Message = draft.Message!,
+            SegmentJson = JsonSerializer.Serialize(segment, Json),
+            CreatedAt = now,
+            CreatedBy = createdBy,
+            State = CampaignStates.Scheduled,
+            ScheduledFor = scheduledForUtc,
+        };
+        db.Add(campaign);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+        await audit.RecordAsAsync(createdBy ?? "(unknown)", AuditActions.CampaignSchedule, $"campaign:{campaign.Id}",
+            new { name = campaign.Name, segment, scheduledFor = scheduledForUtc, reachAtPreview = expected }, ct);
+        return new CampaignSendResult(new CampaignOutcome(campaign.Id, 0, 0, 0, new SuppressedCounts(0, 0, 0), 0), SendRefusal.None, null, expected);
+    }
+
+    /// <summary>Calls off a scheduled campaign that has not started; false when it started, was cancelled or does not exist.</summary>
+    public async Task<bool> CancelAsync(int campaignId, string? cancelledBy, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var cancelled = await db.Set<Campaign>().Where(c => c.Id == campaignId && c.State == CampaignStates.Scheduled)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Cancelled)
+                .SetProperty(c => c.CancelledAt, now).SetProperty(c => c.CancelledBy, cancelledBy), ct) == 1;
+        if (cancelled) await audit.RecordAsAsync(cancelledBy ?? "(unknown)", AuditActions.CampaignCancel, $"campaign:{campaignId}", null, ct);
+        return cancelled;
+    }
+
+    /// <summary>Starts every scheduled campaign that is due (the <c>campaigns:start</c> job); returns how many started.</summary>
+    public async Task<int> StartDueAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var due = await db.Set<Campaign>().AsNoTracking()
+            .Where(c => c.State == CampaignStates.Scheduled && c.ScheduledFor <= now)
+            .OrderBy(c => c.ScheduledFor).ThenBy(c => c.Id).ToListAsync(ct);
+        var started = 0;
+        foreach (var campaign in due)
+        {
+            var segment = JsonSerializer.Deserialize<CampaignSegment>(campaign.SegmentJson, Json) ?? new CampaignSegment();
+            var outcome = await WriteAsync(campaign, segment, expectedReach: null, ct);
+            // Null: cancelled meanwhile, or another instance started it first.
+            if (outcome is null) continue;
+            started++;
+            await audit.RecordAsAsync("(scheduler)", AuditActions.CampaignSend, $"campaign:{campaign.Id}",
+                new { name = campaign.Name, segment, scheduledFor = campaign.ScheduledFor, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed }, ct);
+        }
+        return started;
+    }
+
+    /// <summary>
+    /// Writes the campaign and one nudge per matching contact in one transaction; when
+    /// <paramref name="expectedReach"/> is given and the guards would queue a different number, nothing is written.
+    /// </summary>
+    private async Task<CampaignOutcome?> WriteAsync(Campaign campaign, CampaignSegment segment, int? expectedReach, CancellationToken ct)
     {
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var campaign = new Campaign
+        if (campaign.Id == 0) db.Add(campaign);
+        else
         {
-            Name = name.Trim(),
-            Message = message,
-            SegmentJson = JsonSerializer.Serialize(segment, Json),
-            CreatedAt = now,
-            CreatedBy = createdBy,
-        };
-        db.Add(campaign);
+            // Claims the scheduled campaign in the transaction that writes its messages, so a cancel and
+            // a start (or two instances' starts) never both win.
+            var claimed = await db.Set<Campaign>().Where(c => c.Id == campaign.Id && c.State == CampaignStates.Scheduled)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Sent).SetProperty(c => c.StartedAt, now), ct);
+            if (claimed == 0)
+            {
+                await transaction.RollbackAsync(ct);
+                return null;
+            }
+            db.Attach(campaign);
+        }
         await db.SaveChangesAsync(ct);
 
         var matched = await MatchingAsync(segment, settings, now, ct);
-        var productIds = matched.Where(c => c.MostDesiredProductId != null).Select(c => c.MostDesiredProductId!.Value).Distinct().ToList();
-        var productNames = await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, ct);
+        var productNames = await ProductNamesAsync(matched, ct);
+        var message = campaign.Message;
         var requests = matched.Select(contact =>
         {
             var product = contact.MostDesiredProductId is { } pid ? productNames.GetValueOrDefault(pid) : null;
@@ -149,6 +358,12 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             tally.Count(nudge.Status, nudge.Reason);
         }
         var outcome = tally.Outcome(campaign.Id, matched.Count, await db.Contacts.CountAsync(ct));
+        if (expectedReach is { } expected && outcome.Queued != expected)
+        {
+            await transaction.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            return outcome with { CampaignId = null };
+        }
         campaign.Matched = outcome.Matched;
         campaign.Queued = outcome.Queued;
         campaign.Deferred = outcome.Deferred;
@@ -159,9 +374,13 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         await transaction.CommitAsync(ct);
         db.ChangeTracker.Clear();
         if (outcome.Queued > 0) outboxTrigger.NudgeWritten();
-        await audit.RecordAsAsync(createdBy ?? "(unknown)", AuditActions.CampaignSend, $"campaign:{campaign.Id}",
-            new { name, segment, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed }, ct);
         return outcome;
+    }
+
+    private async Task<Dictionary<int, string>> ProductNamesAsync(IEnumerable<Contact> contacts, CancellationToken ct)
+    {
+        var productIds = contacts.Where(c => c.MostDesiredProductId != null).Select(c => c.MostDesiredProductId!.Value).Distinct().ToList();
+        return await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, ct);
     }
 
     public static string Render(string template, string? name, string? product, string link) =>
@@ -172,26 +391,46 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             ["link"] = link,
         });
 
-    public async Task<IReadOnlyList<CampaignListItem>> ListAsync(int take, CancellationToken ct) =>
-        await db.Set<Campaign>().AsNoTracking().OrderByDescending(c => c.Id).Take(take)
-            .Select(c => new CampaignListItem(c.Id, c.Name, c.CreatedAt, c.CreatedBy, c.Matched, c.Queued,
-                db.Set<Nudge>().Count(n => n.CampaignId == c.Id && n.SentAt != null),
-                db.Set<Nudge>().Count(n => n.CampaignId == c.Id && n.ClickedAt != null)))
+    public async Task<IReadOnlyList<CampaignListItem>> ListAsync(int take, CancellationToken ct)
+    {
+        var campaigns = await db.Set<Campaign>().AsNoTracking().OrderByDescending(c => c.Id).Take(take)
+            .Select(c => new { c.Id, c.Name, c.CreatedAt, c.CreatedBy, c.State, c.ScheduledFor, c.StartedAt }).ToListAsync(ct);
+        var ids = campaigns.Select(c => (int?)c.Id).ToList();
+        var counts = await db.Set<Nudge>().AsNoTracking().Where(n => ids.Contains(n.CampaignId))
+            .GroupBy(n => new { n.CampaignId, n.Status })
+            .Select(g => new { g.Key.CampaignId, g.Key.Status, Count = g.Count(), Clicked = g.Count(n => n.ClickedAt != null) })
             .ToListAsync(ct);
+        var byCampaign = counts.ToLookup(c => c.CampaignId!.Value);
+        int Sum(int id, params string[] statuses) => byCampaign[id].Where(c => statuses.Contains(c.Status)).Sum(c => c.Count);
+        return campaigns.Select(c => new CampaignListItem(c.Id, c.Name, c.CreatedAt, c.CreatedBy, c.State, c.ScheduledFor, c.StartedAt,
+            Matched: byCampaign[c.Id].Sum(x => x.Count),
+            HeldBack: Sum(c.Id, NudgeStatuses.Suppressed, NudgeStatuses.Cancelled),
+            Waiting: Sum(c.Id, NudgeStatuses.Queued, NudgeStatuses.Deferred, NudgeStatuses.Sending, NudgeStatuses.Failed),
+            Sent: Sum(c.Id, NudgeStatuses.Sent),
+            Failed: Sum(c.Id, NudgeStatuses.Dead),
+            Clicked: byCampaign[c.Id].Where(x => x.Status == NudgeStatuses.Sent).Sum(x => x.Clicked))).ToList();
+    }
 
-    public async Task<CampaignLog?> LogAsync(int campaignId, CancellationToken ct)
+    /// <summary>The campaign and its messages: all of them without <paramref name="query"/>, else one filtered page.</summary>
+    public async Task<CampaignLog?> LogAsync(int campaignId, CampaignLogQuery? query, CancellationToken ct)
     {
         var campaign = await db.Set<Campaign>().AsNoTracking().FirstOrDefaultAsync(c => c.Id == campaignId, ct);
         if (campaign is null) return null;
-        var rows = await db.Set<Nudge>().AsNoTracking().Where(n => n.CampaignId == campaignId).OrderBy(n => n.Id)
+        var messages = db.Set<Nudge>().AsNoTracking().Where(n => n.CampaignId == campaignId);
+        if (NudgeStatusNames.Filter(query?.Status) is { } filter) messages = messages.Where(filter.Condition);
+        var total = await messages.CountAsync(ct);
+        var ordered = messages.OrderBy(n => n.Id);
+        var page = query is null ? ordered : ordered.Skip((Math.Max(1, query.Page) - 1) * query.PageSize).Take(query.PageSize);
+        var rows = await page
             .Select(n => new { n.Id, n.ContactId, n.Contact.Phone, n.Contact.Name, n.Reason, n.SendAfter, Funnel = NudgeFunnel.Of(n) })
             .ToListAsync(ct);
-        var entries = rows.Select(r => new CampaignLogEntry(r.Id, r.ContactId, r.Phone, r.Name, r.Funnel.Stage, r.Reason,
-            r.Funnel.QueuedAt, r.SendAfter, r.Funnel.SentAt, r.Funnel.DeliveredAt, r.Funnel.ReadAt, r.Funnel.ClickedAt,
+        var entries = rows.Select(r => new CampaignLogEntry(r.Id, r.ContactId, r.Phone, r.Name, r.Funnel.Stage, NudgeStatusNames.Describe(r.Funnel.Stage, r.Reason),
+            r.Reason, r.Funnel.QueuedAt, r.SendAfter, r.Funnel.SentAt, r.Funnel.DeliveredAt, r.Funnel.ReadAt, r.Funnel.ClickedAt,
             r.Funnel.ConvertedAt, r.Funnel)).ToList();
         var outcome = new CampaignOutcome(campaign.Id, campaign.Matched, campaign.Queued, campaign.Deferred,
             new SuppressedCounts(campaign.SuppressedOptedOut, campaign.SuppressedCapped, campaign.SuppressedNoOptIn), 0);
-        return new CampaignLog(campaign.Id, campaign.Name, campaign.Message, campaign.CreatedAt, campaign.CreatedBy, outcome, entries);
+        return new CampaignLog(campaign.Id, campaign.Name, campaign.Message, campaign.CreatedAt, campaign.CreatedBy, outcome, entries,
+            campaign.State, campaign.ScheduledFor, campaign.StartedAt, total, query?.Page ?? 1, query?.PageSize ?? total);
     }
 
     private IQueryable<Contact> Matching(CampaignSegment segment, RuleSettings settings, DateTime now)

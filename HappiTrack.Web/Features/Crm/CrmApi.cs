@@ -7,7 +7,12 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace HappiTrack.Web.Features.Crm;
 
-public sealed record BroadcastResponse(int? CampaignId, int Matched, int Queued, int Deferred, SuppressedCounts Suppressed);
+/// <summary>
+/// <see cref="Reach"/> is <see cref="Queued"/>: the contacts who would get (or got) the message. A dry run adds
+/// <see cref="PreviewId"/> (valid until <see cref="PreviewExpiresAt"/>) and, given a message, three <see cref="Samples"/>.
+/// </summary>
+public sealed record BroadcastResponse(int? CampaignId, int Matched, int Queued, int Deferred, SuppressedCounts Suppressed,
+    int Reach, string? PreviewId = null, DateTime? PreviewExpiresAt = null, IReadOnlyList<CampaignSample>? Samples = null);
 
 /// <summary><c>GET /api/contacts</c>, <c>POST /api/campaign/broadcast</c>, <c>GET /api/campaign/logs</c> (SPEC §6).</summary>
 internal static class CrmApi
@@ -33,9 +38,15 @@ internal static class CrmApi
     }
 
     private sealed record BroadcastSegment(JsonElement? Vip, JsonElement? MinScore, JsonElement? Tag, JsonElement? AbandonedCart, JsonElement? SeenWithinDays);
-    private sealed record BroadcastRequest(JsonElement? Name, JsonElement? Message, BroadcastSegment? Segment, JsonElement? DryRun);
+    private sealed record BroadcastRequest(JsonElement? Name, JsonElement? Message, BroadcastSegment? Segment, JsonElement? DryRun,
+        JsonElement? Confirm, JsonElement? PreviewId);
 
-    public static async Task<Results<Ok<BroadcastResponse>, ValidationProblem>> BroadcastAsync(
+    /// <summary>
+    /// A send (no <c>dryRun</c>) must carry <c>previewId</c> from a dry run of the same message and segment
+    /// (at most 15 minutes old) or <c>confirm</c>, the reach the caller expects; anything else is refused
+    /// (400 without either, 409 when stale or the reach differs, with the current <c>reach</c>).
+    /// </summary>
+    public static async Task<Results<Ok<BroadcastResponse>, ValidationProblem, ProblemHttpResult>> BroadcastAsync(
         HttpRequest request, CampaignService campaigns, ClaimsPrincipal user, CancellationToken ct)
     {
         BroadcastRequest? body;
@@ -60,14 +71,34 @@ internal static class CrmApi
                 ? (d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue ? (int)d : Fail(errors, "segment.seenWithinDays", "'seenWithinDays' must be a whole number of days."))
                 : null);
         var draft = new CampaignDraft(Text(body.Name, "name", errors), Text(body.Message, "message", errors), segment);
+        var previewId = Text(body.PreviewId, "previewId", errors);
+        var confirm = Number(body.Confirm, "confirm", errors) is { } c
+            ? (c == Math.Floor(c) && c is >= 0 and <= int.MaxValue ? (int)c : Fail(errors, "confirm", "'confirm' must be the whole number of contacts the campaign reaches."))
+            : null;
         // A dry run answers "how many would this reach", so it does not need the message yet.
-        foreach (var (key, value) in await campaigns.ValidateAsync(draft, requireContent: !dryRun, ct)) errors.TryAdd(key, value);
+        foreach (var (key, value) in await campaigns.ValidateAsync(draft, requireName: !dryRun, requireMessage: !dryRun, ct)) errors.TryAdd(key, value);
+        if (!dryRun && errors.Count == 0 && previewId is null && confirm is null)
+            errors["confirm"] = ["A send needs 'previewId' from a dry run of this message and segment, or 'confirm' with the number of contacts it reaches."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: $"Invalid field '{errors.Keys.First()}'");
 
-        var outcome = dryRun
-            ? await campaigns.PreviewAsync(segment, ct)
-            : await campaigns.SendAsync(draft.Name!, draft.Message!, segment, user.Identity?.Name, ct);
-        return TypedResults.Ok(new BroadcastResponse(outcome.CampaignId, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed));
+        if (dryRun)
+        {
+            var preview = await campaigns.PreviewAsync(segment, draft.Message, ct);
+            var o = preview.Outcome;
+            return TypedResults.Ok(new BroadcastResponse(null, o.Matched, o.Queued, o.Deferred, o.Suppressed, preview.Reach, preview.PreviewId, preview.ExpiresAt, preview.Samples));
+        }
+        var result = await campaigns.SendAsync(draft, new SendConfirmation(previewId, confirm), user.Identity?.Name, ct);
+        if (result.Refusal == SendRefusal.Missing) return Invalid("previewId", result.Problem!);
+        if (!result.Sent)
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "Not sent: the confirmation is not current",
+                Detail = result.Problem,
+                Extensions = { ["reason"] = result.Refusal.ToString(), ["reach"] = result.CurrentReach },
+            });
+        var outcome = result.Outcome!;
+        return TypedResults.Ok(new BroadcastResponse(outcome.CampaignId, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed, outcome.Queued));
     }
 
     /// <summary>With <c>campaignId</c>: that campaign's messages. Without: the recent campaigns, to find an id.</summary>
@@ -77,7 +108,7 @@ internal static class CrmApi
         if (campaignId is null) return TypedResults.Ok(await campaigns.ListAsync(100, ct));
         if (!int.TryParse(campaignId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id <= 0)
             return Invalid("campaignId", "campaignId must be a positive integer.");
-        var log = await campaigns.LogAsync(id, ct);
+        var log = await campaigns.LogAsync(id, null, ct);
         return log is null
             ? TypedResults.Problem(new ProblemDetails { Status = 404, Title = "Campaign not found", Detail = $"No campaign with id {id}." })
             : TypedResults.Ok(log);

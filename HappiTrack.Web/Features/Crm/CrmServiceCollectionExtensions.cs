@@ -14,6 +14,10 @@ public static class CrmServiceCollectionExtensions
         services.AddScoped<ContactList>();
         services.AddScoped<ContactSummaryRefresher>();
         services.AddScoped<CampaignService>();
+        services.AddScoped<ContactActions>();
+        services.AddSingleton<CampaignPreviews>();
+        services.AddScoped<CampaignStartJob>();
+        services.AddRecurringJob<CampaignStartJob>(CampaignStartJob.Id, j => j.RunAsync(CancellationToken.None), jobs => jobs.CampaignsCron);
         return services;
     }
 

@@ -69,6 +69,70 @@ public static class GuardReasons
 }
 
 /// <summary>
+/// What admins read instead of the stored names (<c>no_opt_in</c>, <c>cap</c>): one human name per
+/// state, and the log's status filters, each a predicate over <see cref="Nudge.Status"/> and
+/// <see cref="Nudge.Reason"/> that runs in SQL. Kept beside the names they translate.
+/// </summary>
+public static class NudgeStatusNames
+{
+    /// <summary>Filter keys, in the order a log offers them, with their names and conditions.</summary>
+    public static readonly IReadOnlyList<NudgeStatusFilter> Filters =
+    [
+        new("queued", "Queued", n => n.Status == NudgeStatuses.Queued || n.Status == NudgeStatuses.Sending),
+        new("quiet_hours", "Quiet hours", n => n.Status == NudgeStatuses.Deferred && n.Reason == GuardReasons.QuietHours),
+        new("waiting", "Waiting (cap, channel limit)", n => n.Status == NudgeStatuses.Deferred && (n.Reason == null || n.Reason != GuardReasons.QuietHours)),
+        new("sent", "Sent", n => n.Status == NudgeStatuses.Sent),
+        new("failed", "Failed", n => n.Status == NudgeStatuses.Failed || n.Status == NudgeStatuses.Dead),
+        new("no_opt_in", "No opt-in", n => n.Status == NudgeStatuses.Suppressed && n.Reason == GuardReasons.NoOptIn),
+        new("opted_out", "Opted out", n => (n.Status == NudgeStatuses.Suppressed || n.Status == NudgeStatuses.Cancelled) && n.Reason == GuardReasons.OptedOut),
+        new("cap", "Held by daily cap", n => n.Status == NudgeStatuses.Suppressed && n.Reason == GuardReasons.Capped),
+        new("expired", "Expired before sending", n => n.Status == NudgeStatuses.Suppressed && n.Reason == GuardReasons.Expired),
+        new("cancelled", "Cancelled", n => n.Status == NudgeStatuses.Cancelled && (n.Reason == null || n.Reason != GuardReasons.OptedOut)),
+    ];
+
+    public static NudgeStatusFilter? Filter(string? key) => Filters.FirstOrDefault(f => f.Key == key);
+
+    /// <summary>The name of a nudge's furthest stage (<see cref="NudgeFunnel.Stage"/>) and, for one held back or waiting, of its reason.</summary>
+    public static string Describe(string stage, string? reason) => stage switch
+    {
+        "converted" => "Bought",
+        "clicked" => "Clicked",
+        "read" => "Read",
+        "delivered" => "Delivered",
+        NudgeStatuses.Sent => "Sent",
+        NudgeStatuses.Queued => "Queued",
+        "failed" => "Failed",
+        NudgeStatuses.Deferred => reason switch
+        {
+            GuardReasons.QuietHours => "Quiet hours",
+            GuardReasons.Capped => "Waiting for the daily cap",
+            NudgeReasons.MarketingLimit => "WhatsApp marketing limit",
+            _ => "Waiting",
+        },
+        _ => Reason(reason) ?? "Held back",
+    };
+
+    /// <summary>A stored reason in words; null for none.</summary>
+    public static string? Reason(string? reason) => reason switch
+    {
+        null or "" => null,
+        GuardReasons.NoOptIn => "No opt-in",
+        GuardReasons.OptedOut => "Opted out",
+        GuardReasons.Capped => "Held by daily cap",
+        GuardReasons.QuietHours => "Quiet hours",
+        GuardReasons.Expired => "Expired before sending",
+        NudgeReasons.CheckedOut => "Bought before it was sent",
+        NudgeReasons.RetriedByAdmin => "Retried by an admin",
+        NudgeReasons.CancelledByAdmin => "Cancelled by an admin",
+        NudgeReasons.SentByAdminWaMe => "Sent by an admin (wa.me)",
+        NudgeReasons.MarketingLimit => "WhatsApp marketing limit",
+        _ => reason,
+    };
+}
+
+public sealed record NudgeStatusFilter(string Key, string Name, System.Linq.Expressions.Expression<Func<Nudge, bool>> Condition);
+
+/// <summary>
 /// One WhatsApp message in the outbox, written in the same transaction as the change that caused
 /// it. <see cref="DedupKey"/> is unique, so a rule that fires twice for one cause writes one row.
 /// </summary>

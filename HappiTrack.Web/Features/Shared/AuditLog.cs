@@ -38,11 +38,16 @@ public static class AuditActions
     public const string ApiTokenCreate = "api_token.create";
     public const string ApiTokenRevoke = "api_token.revoke";
     public const string RuleChange = "rule.change";
+    public const string CampaignPreview = "campaign.preview";
     public const string CampaignSend = "campaign.send";
+    public const string CampaignSchedule = "campaign.schedule";
+    public const string CampaignCancel = "campaign.cancel";
     public const string OutboxRetry = "outbox.retry";
     public const string OutboxCancel = "outbox.cancel";
     public const string ContactEdit = "contact.edit";
     public const string ContactOptOut = "contact.opt_out";
+    public const string ContactOptIn = "contact.opt_in";
+    public const string ContactNote = "contact.note";
     public const string ContactExport = "contact.export";
     public const string ContactErase = "contact.erase";
     public const string BrowsingDataErase = "browsing_data.erase";

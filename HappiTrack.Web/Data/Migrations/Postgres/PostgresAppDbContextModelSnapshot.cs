@@ -657,6 +657,13 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<DateTime?>("CancelledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CancelledBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -666,6 +673,9 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     b.Property<int>("Deferred")
                         .HasColumnType("integer");
+
+                    b.Property<bool>("IsDemo")
+                        .HasColumnType("boolean");
 
                     b.Property<int>("Matched")
                         .HasColumnType("integer");
@@ -683,10 +693,23 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("Queued")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("ScheduledFor")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("SegmentJson")
                         .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("sent");
 
                     b.Property<int>("SuppressedCapped")
                         .HasColumnType("integer");
@@ -701,7 +724,39 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     b.HasIndex("CreatedAt");
 
+                    b.HasIndex("State", "ScheduledFor");
+
                     b.ToTable("Campaign");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.ContactNote", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("ContactId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId", "CreatedAt");
+
+                    b.ToTable("ContactNotes", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>
@@ -1425,6 +1480,15 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                 {
                     b.HasOne("HappiTrack.Web.Features.Contacts.Contact", null)
                         .WithMany("ConsentHistory")
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.ContactNote", b =>
+                {
+                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", null)
+                        .WithMany()
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

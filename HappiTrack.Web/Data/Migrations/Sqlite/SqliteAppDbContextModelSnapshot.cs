@@ -626,6 +626,13 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("CancelledAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CancelledBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -634,6 +641,9 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Deferred")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsDemo")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Matched")
@@ -652,10 +662,23 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int>("Queued")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ScheduledFor")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SegmentJson")
                         .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("sent");
 
                     b.Property<int>("SuppressedCapped")
                         .HasColumnType("INTEGER");
@@ -670,7 +693,37 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("CreatedAt");
 
+                    b.HasIndex("State", "ScheduledFor");
+
                     b.ToTable("Campaign");
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.ContactNote", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ContactId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId", "CreatedAt");
+
+                    b.ToTable("ContactNotes", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>
@@ -1376,6 +1429,15 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                 {
                     b.HasOne("HappiTrack.Web.Features.Contacts.Contact", null)
                         .WithMany("ConsentHistory")
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Crm.ContactNote", b =>
+                {
+                    b.HasOne("HappiTrack.Web.Features.Contacts.Contact", null)
+                        .WithMany()
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

@@ -8,18 +8,50 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace HappiTrack.Web.Areas.Admin.Pages.Contacts;
 
-/// <summary>One contact: the brain's profile (timeline, scores, tokens, nudges) and "Send Link" on its waiting nudges.</summary>
-public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin outbox, ContactEraser eraser) : PageModel
+/// <summary>
+/// One contact: the brain's profile (timeline, scores, tokens, nudges), "Send Link" on its waiting nudges,
+/// and the staff actions (name, consent on the person's behalf, notes), each audited.
+/// </summary>
+public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin outbox, ContactEraser eraser, ContactActions actions) : PageModel
 {
     public ContactProfile Profile { get; private set; } = null!;
     public ManualResult? Outcome { get; private set; }
+    public IReadOnlyList<ContactNote> Notes { get; private set; } = [];
+    public IReadOnlyList<ConsentChange> ConsentHistory { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken ct)
     {
         var profile = await profiles.GetProfileAsync(id, ct);
         if (profile is null) return NotFound();
         Profile = profile;
+        await LoadStaffDataAsync(id, ct);
         return Page();
+    }
+
+    public Task<IActionResult> OnPostRenameAsync(int id, string? name, CancellationToken ct) => StaffActAsync(id, () => actions.RenameAsync(id, name, ct), ct);
+
+    public Task<IActionResult> OnPostOptOutAsync(int id, CancellationToken ct) => StaffActAsync(id, () => actions.OptOutAsync(id, ct), ct);
+
+    public Task<IActionResult> OnPostOptInAsync(int id, string? source, CancellationToken ct) => StaffActAsync(id, () => actions.OptInAsync(id, source, ct), ct);
+
+    public Task<IActionResult> OnPostNoteAsync(int id, string? note, CancellationToken ct) =>
+        StaffActAsync(id, () => actions.AddNoteAsync(id, note, User.Identity?.Name, ct), ct);
+
+    private async Task<IActionResult> StaffActAsync(int id, Func<Task<ContactActionResult?>> action, CancellationToken ct)
+    {
+        var result = await action();
+        if (result is null) return NotFound();
+        Outcome = new ManualResult(result.Succeeded, result.Message);
+        Profile = (await profiles.GetProfileAsync(id, ct))!;
+        await LoadStaffDataAsync(id, ct);
+        if (!result.Succeeded) Response.StatusCode = StatusCodes.Status400BadRequest;
+        return Page();
+    }
+
+    private async Task LoadStaffDataAsync(int id, CancellationToken ct)
+    {
+        Notes = await actions.NotesAsync(id, ct);
+        ConsentHistory = await actions.ConsentHistoryAsync(id, ct);
     }
 
     /// <summary>Emulated dispatch: marks the nudge sent and shows the wa.me link to open (a redirect off-site would be blocked by form-action 'self').</summary>
@@ -50,6 +82,7 @@ public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin out
             profile = (await profiles.GetProfileAsync(id, ct))!;
         }
         Profile = profile;
+        await LoadStaffDataAsync(id, ct);
         if (!Outcome.Succeeded) Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
     }
@@ -68,6 +101,7 @@ public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin out
             profile = (await profiles.GetProfileAsync(id, ct))!;
         }
         Profile = profile;
+        await LoadStaffDataAsync(id, ct);
         if (!Outcome.Succeeded) Response.StatusCode = StatusCodes.Status409Conflict;
         return Page();
     }
