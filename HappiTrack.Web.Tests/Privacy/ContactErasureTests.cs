@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using HappiTrack.Web.Features.Analytics;
 using HappiTrack.Web.Features.Contacts;
+using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Privacy;
 using HappiTrack.Web.Features.Scoring;
@@ -48,6 +49,12 @@ public sealed class ContactErasureTests
             bob = await PrivacyKit.SeedAsync(app, "+4915100000012", "Bob Kept", events: 9);
             await RefreshRollupsAsync(app);
             before = await PastTotalsAsync(app);
+            await app.WithDbAsync(async db =>
+            {
+                db.Add(new ContactNote { ContactId = alice.Id, Text = "Called about her order, prefers mornings", CreatedAt = PrivacyKit.Now });
+                db.Add(new ContactNote { ContactId = bob.Id, Text = "Bob's note stays", CreatedAt = PrivacyKit.Now });
+                await db.SaveChangesAsync();
+            });
             Assert.True(before.VisitorDays >= 2 && before.ProductEvents >= (alice.Events + bob.Events) / 2, $"roll-ups were not built: {before}");
             using var api = PrivacyKit.ApiClient(app);
 
@@ -69,6 +76,8 @@ public sealed class ContactErasureTests
                 Assert.False(await db.Contacts.AnyAsync(c => c.Phone == alice.Phone || c.Name == alice.Name));
                 Assert.Equal(0, await db.Events.CountAsync(e => e.VisitorId == alice.VisitorId || e.ContactId == alice.Id));
                 Assert.Equal(bob.Events, await db.Events.CountAsync(e => e.VisitorId == bob.VisitorId));
+                Assert.False(await db.Set<ContactNote>().AnyAsync(n => n.ContactId == alice.Id));
+                Assert.True(await db.Set<ContactNote>().AnyAsync(n => n.ContactId == bob.Id));
                 Assert.Equal(0, await db.Set<InterestScore>().CountAsync(s => s.ContactId == alice.Id || s.VisitorId == alice.VisitorId));
                 Assert.Equal(2, await db.Set<InterestScore>().CountAsync(s => s.ContactId == bob.Id || s.VisitorId == bob.VisitorId));
                 var visitor = await db.Visitors.AsNoTracking().SingleAsync(v => v.Id == alice.VisitorId);

@@ -1,5 +1,6 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Contacts;
+using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Scoring;
 using HappiTrack.Web.Features.Shared;
@@ -65,6 +66,8 @@ public sealed class ContactEraser(AppDbContext db, PhoneSuppression suppression,
         var visitors = await db.Visitors.Where(v => v.ContactId == contactId).ExecuteUpdateAsync(s => s
             .SetProperty(v => v.ContactId, (int?)null).SetProperty(v => v.LinkedAt, (DateTime?)null), ct);
         await db.Set<ConsentChange>().Where(c => c.ContactId == contactId).ExecuteDeleteAsync(ct);
+        // Staff notes are free text about the person: they go with the rest of the personal data.
+        await db.Set<ContactNote>().Where(n => n.ContactId == contactId).ExecuteDeleteAsync(ct);
 
         // The row stays (order, nudge and token rows point at it) but says nothing about the person;
         // a new link token makes the old tracked link dead, and the phone column is freed for the number's future.

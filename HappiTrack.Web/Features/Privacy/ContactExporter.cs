@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Contacts;
+using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Scoring;
 using HappiTrack.Web.Features.Tokens;
@@ -41,6 +42,9 @@ public sealed class ContactExporter(AppDbContext db, TimeProvider clock)
 
         Section(w, "consentHistory", await db.Set<ConsentChange>().AsNoTracking().Where(c => c.ContactId == contactId)
             .OrderBy(c => c.At).ThenBy(c => c.Id).Select(c => new { c.At, c.OptedIn, c.Pending, c.Source }).ToListAsync(ct));
+
+        Section(w, "notes", await db.Set<ContactNote>().AsNoTracking().Where(n => n.ContactId == contactId)
+            .OrderBy(n => n.CreatedAt).ThenBy(n => n.Id).Select(n => new { n.CreatedAt, n.CreatedBy, n.Text }).ToListAsync(ct));
 
         var visitors = await db.Visitors.AsNoTracking().Where(v => v.ContactId == contactId).OrderBy(v => v.FirstSeenAt)
             .Select(v => new { v.Id, v.FirstSeenAt, v.LastSeenAt, v.LinkedAt }).ToListAsync(ct);
