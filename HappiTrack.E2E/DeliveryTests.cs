@@ -21,12 +21,6 @@ public sealed class DeliveryTests(BrowserFixture browser, ITestOutputHelper outp
 {
     private const string DesktopChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 
-    private async Task<T> WithDbAsync<T>(Func<AppDbContext, Task<T>> action)
-    {
-        await using var scope = browser.App.Services.CreateAsyncScope();
-        return await action(scope.ServiceProvider.GetRequiredService<AppDbContext>());
-    }
-
     /// <param name="beaconsLost">
     /// Every unload beacon aborted, as by a mobile browser that skips pagehide for a backgrounded or
     /// killed tab: the beacon must never be the only path for an event.
@@ -36,7 +30,7 @@ public sealed class DeliveryTests(BrowserFixture browser, ITestOutputHelper outp
     {
         await using (var scope = browser.App.Services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<RollupService>().RefreshChangedDaysAsync();
-        var days = await WithDbAsync(db => db.Set<HeatmapDay>().AsNoTracking().Where(h => h.Path == path).ToListAsync());
+        var days = await browser.App.WithDbAsync(db => db.Set<HeatmapDay>().AsNoTracking().Where(h => h.Path == path).ToListAsync());
         var counts = new int[HeatmapGrid.CellCount];
         foreach (var day in days) HeatmapGrid.AddSerialized(counts, day.Cells);
         return counts;
@@ -79,7 +73,7 @@ public sealed class DeliveryTests(BrowserFixture browser, ITestOutputHelper outp
             navigations++;
         }
 
-        var visitorsBefore = await WithDbAsync(db => db.Visitors.Select(v => v.Id).ToListAsync());
+        var visitorsBefore = await browser.App.WithDbAsync(db => db.Visitors.Select(v => v.Id).ToListAsync());
         await page.GotoAsync("/");
         await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
         var categories = await page.Locator("a[data-ht='nav_category']").EvaluateAllAsync<string[]>("links => links.map(a => a.getAttribute('href'))");
@@ -144,12 +138,12 @@ public sealed class DeliveryTests(BrowserFixture browser, ITestOutputHelper outp
         List<TrackEvent> stored = [];
         for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(250))
         {
-            stored = await WithDbAsync(db => db.Events.AsNoTracking()
+            stored = await browser.App.WithDbAsync(db => db.Events.AsNoTracking()
                 .Where(e => e.VisitorId == visitorId && e.Type == EventTypes.Click).OrderBy(e => e.ClientTime).ThenBy(e => e.Id).ToListAsync());
             if (stored.Count >= clicks.Count) break;
         }
         await Task.Delay(1000); // late copies, had the server stored any twice
-        stored = await WithDbAsync(db => db.Events.AsNoTracking()
+        stored = await browser.App.WithDbAsync(db => db.Events.AsNoTracking()
             .Where(e => e.VisitorId == visitorId && e.Type == EventTypes.Click).OrderBy(e => e.ClientTime).ThenBy(e => e.Id).ToListAsync());
         var storedLabels = stored.Select(e => e.Data!.Replace("{\"label\":\"", "").Replace("\"}", "")).ToList();
 
@@ -161,7 +155,7 @@ public sealed class DeliveryTests(BrowserFixture browser, ITestOutputHelper outp
         output.WriteLine("track answers seen by the browser: " + string.Join(", ", snapshot.GroupBy(a => a).Select(g => $"{g.Key} ×{g.Count()}")));
 
         // One shopper, one visitor: a request sent before the first answer brought the cookie would make a second one.
-        var newVisitors = await WithDbAsync(db => db.Visitors.Where(v => !visitorsBefore.Contains(v.Id)).Select(v => v.Id).ToListAsync());
+        var newVisitors = await browser.App.WithDbAsync(db => db.Visitors.Where(v => !visitorsBefore.Contains(v.Id)).Select(v => v.Id).ToListAsync());
         output.WriteLine($"visitors created: {newVisitors.Count}");
         Assert.Equal([visitorId], newVisitors);
         Assert.Equal(30, navigations);

@@ -19,30 +19,16 @@ namespace HappiTrack.E2E;
 /// </summary>
 public sealed class IdentityLinkingTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private IServiceProvider Services => browser.App.Services;
-
-    private async Task<T> WithDbAsync<T>(Func<AppDbContext, Task<T>> action)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        return await action(scope.ServiceProvider.GetRequiredService<AppDbContext>());
-    }
-
-    private async Task RunAsync<TJob>(Func<TJob, Task> run) where TJob : notnull
-    {
-        await using var scope = Services.CreateAsyncScope();
-        await run(scope.ServiceProvider.GetRequiredService<TJob>());
-    }
-
     [Fact]
     public async Task A_shopper_with_a_cart_who_follows_an_attackers_link_and_leaves_sends_him_nothing()
     {
-        await RunAsync<RuleSettingsService>(async s =>
+        await browser.App.RunAsync<RuleSettingsService>(async s =>
         {
             var settings = await s.GetAsync();
             settings.Guards.QuietHoursStart = settings.Guards.QuietHoursEnd = "00:00";
             Assert.True((await s.UpdateAsync(settings, "e2e")).Succeeded);
         });
-        var attacker = await WithDbAsync(async db =>
+        var attacker = await browser.App.WithDbAsync(async db =>
         {
             var c = new Contact { Phone = "+4915112349999", Name = "Mallory", LinkToken = LinkToken.New(), CreatedAt = DateTime.UtcNow, OptedIn = true, OptInSource = "api" };
             db.Contacts.Add(c);
@@ -75,20 +61,20 @@ public sealed class IdentityLinkingTests(BrowserFixture browser) : IClassFixture
         await page.Mouse.MoveAsync(640, -20, new() { Steps = 2 });
 
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await WithDbAsync(db => db.Events.AnyAsync(e => e.Type == EventTypes.ExitIntent)))
+        while (!await browser.App.WithDbAsync(db => db.Events.AnyAsync(e => e.Type == EventTypes.ExitIntent)))
         {
             Assert.True(DateTime.UtcNow < deadline, "the exit_intent event never arrived");
             await Task.Delay(200);
         }
-        await RunAsync<EventProjector>(p => p.RunAsync());
-        await RunAsync<CartAbandonmentJob>(j => j.RunAsync());
+        await browser.App.RunAsync<EventProjector>(p => p.RunAsync());
+        await browser.App.RunAsync<CartAbandonmentJob>(j => j.RunAsync());
         await context.CloseAsync();
 
         // The attacker: no message, no cart, no orders. Her cart and history stay with her old, anonymous visitor.
-        Assert.False(await WithDbAsync(db => db.Set<Nudge>().AnyAsync(n => n.ContactId == attacker.Id)));
-        Assert.False(await WithDbAsync(db => db.Carts.AnyAsync(c => c.Lines.Any() && db.Visitors.Any(v => v.Id == c.VisitorId && v.ContactId == attacker.Id))));
-        Assert.Null(await WithDbAsync(db => db.Visitors.Where(v => v.Id == victimVisitor).Select(v => v.ContactId).SingleAsync()));
-        Assert.Equal(1, await WithDbAsync(db => db.CartLines.CountAsync(l => db.Carts.Any(c => c.Id == l.CartId && c.VisitorId == victimVisitor))));
-        Assert.False(await WithDbAsync(db => db.Events.AnyAsync(e => e.VisitorId == victimVisitor && e.ContactId != null)));
+        Assert.False(await browser.App.WithDbAsync(db => db.Set<Nudge>().AnyAsync(n => n.ContactId == attacker.Id)));
+        Assert.False(await browser.App.WithDbAsync(db => db.Carts.AnyAsync(c => c.Lines.Any() && db.Visitors.Any(v => v.Id == c.VisitorId && v.ContactId == attacker.Id))));
+        Assert.Null(await browser.App.WithDbAsync(db => db.Visitors.Where(v => v.Id == victimVisitor).Select(v => v.ContactId).SingleAsync()));
+        Assert.Equal(1, await browser.App.WithDbAsync(db => db.CartLines.CountAsync(l => db.Carts.Any(c => c.Id == l.CartId && c.VisitorId == victimVisitor))));
+        Assert.False(await browser.App.WithDbAsync(db => db.Events.AnyAsync(e => e.VisitorId == victimVisitor && e.ContactId != null)));
     }
 }

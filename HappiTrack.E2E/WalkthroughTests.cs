@@ -20,20 +20,6 @@ namespace HappiTrack.E2E;
 /// </summary>
 public sealed class WalkthroughTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private IServiceProvider Services => browser.App.Services;
-
-    private async Task<T> WithDbAsync<T>(Func<AppDbContext, Task<T>> action)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        return await action(scope.ServiceProvider.GetRequiredService<AppDbContext>());
-    }
-
-    private async Task RunAsync<TJob>(Func<TJob, Task> run) where TJob : notnull
-    {
-        await using var scope = Services.CreateAsyncScope();
-        await run(scope.ServiceProvider.GetRequiredService<TJob>());
-    }
-
     /// <summary>
     /// Headless Chromium announces itself as "HeadlessChrome", which the tracker's bot filter rightly
     /// ignores; the shopper here is a person, so the context presents an ordinary Chrome user agent.
@@ -57,7 +43,7 @@ public sealed class WalkthroughTests(BrowserFixture browser) : IClassFixture<Bro
             if (await probe() is { } found) return found;
             if (DateTime.UtcNow > deadline)
             {
-                var stored = await WithDbAsync(db => db.Events.Select(e => e.Type + ":" + e.ContactId).ToListAsync());
+                var stored = await browser.App.WithDbAsync(db => db.Events.Select(e => e.Type + ":" + e.ContactId).ToListAsync());
                 throw new TimeoutException($"Timed out waiting for {what}; stored: {string.Join(", ", stored)}");
             }
             await Task.Delay(200);
@@ -68,13 +54,13 @@ public sealed class WalkthroughTests(BrowserFixture browser) : IClassFixture<Bro
     public async Task Lingering_adding_and_leaving_earns_a_rescue_link_that_restores_the_cart_with_the_discount_elsewhere()
     {
         // Quiet hours would only defer the send; the link works either way, but the test must not depend on the hour.
-        await RunAsync<RuleSettingsService>(async s =>
+        await browser.App.RunAsync<RuleSettingsService>(async s =>
         {
             var settings = await s.GetAsync();
             settings.Guards.QuietHoursStart = settings.Guards.QuietHoursEnd = "00:00";
             Assert.True((await s.UpdateAsync(settings, "e2e")).Succeeded);
         });
-        var contact = await WithDbAsync(async db =>
+        var contact = await browser.App.WithDbAsync(async db =>
         {
             var c = new Contact { Phone = "+4915112340001", Name = "Amina", LinkToken = LinkToken.New(), CreatedAt = DateTime.UtcNow, OptedIn = true, OptInSource = "api" };
             db.Contacts.Add(c);
@@ -104,18 +90,18 @@ public sealed class WalkthroughTests(BrowserFixture browser) : IClassFixture<Bro
         await page.Mouse.MoveAsync(640, -20, new() { Steps = 2 });
 
         // The shopper is done; now the test waits for what the tracker delivers on its own.
-        await EventuallyAsync(() => WithDbAsync(db => db.Events
+        await EventuallyAsync(() => browser.App.WithDbAsync(db => db.Events
             .Where(e => e.Type == EventTypes.ExitIntent && e.ContactId == contact.Id).Select(e => (long?)e.Id).FirstOrDefaultAsync()), "the exit_intent event");
-        var linger = await WithDbAsync(db => db.Events.Where(e => e.Type == EventTypes.LingerSpecs && e.ContactId == contact.Id).ToListAsync());
+        var linger = await browser.App.WithDbAsync(db => db.Events.Where(e => e.Type == EventTypes.LingerSpecs && e.ContactId == contact.Id).ToListAsync());
         Assert.True(linger.Count == 1, $"{linger.Count} linger_specs events stored");
-        Assert.Equal(1, await WithDbAsync(db => db.Events.CountAsync(e => e.Type == EventTypes.Click && e.ContactId == contact.Id
+        Assert.Equal(1, await browser.App.WithDbAsync(db => db.Events.CountAsync(e => e.Type == EventTypes.Click && e.ContactId == contact.Id
             && e.Data == "{\"label\":\"featured_deal_add_to_cart\"}")));
 
-        await RunAsync<EventProjector>(p => p.RunAsync());
-        var rescue = await WithDbAsync(db => db.Set<Nudge>().AsNoTracking()
+        await browser.App.RunAsync<EventProjector>(p => p.RunAsync());
+        var rescue = await browser.App.WithDbAsync(db => db.Set<Nudge>().AsNoTracking()
             .SingleAsync(n => n.ContactId == contact.Id && n.Kind == NudgeKinds.CartRescue));
         Assert.NotNull(rescue.TokenValue);
-        var interest = await WithDbAsync(db => db.Set<Nudge>().AsNoTracking().Include(n => n.Token)
+        var interest = await browser.App.WithDbAsync(db => db.Set<Nudge>().AsNoTracking().Include(n => n.Token)
             .SingleAsync(n => n.ContactId == contact.Id && n.Kind == NudgeKinds.InterestDiscount));
         Assert.Equal(10, interest.Token?.Percent);
         await page.Context.CloseAsync();

@@ -24,6 +24,20 @@ public sealed class AppServer : WebApplicationFactory<Program>
         BaseAddress = new Uri(addresses.First().Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1"));
     }
 
+    /// <summary>Reads or writes the app's database in a scope of its own, as a test's look behind the page.</summary>
+    public async Task<T> WithDbAsync<T>(Func<HappiTrack.Web.Data.AppDbContext, Task<T>> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<HappiTrack.Web.Data.AppDbContext>());
+    }
+
+    /// <summary>Runs one of the app's jobs now, in a scope of its own, instead of waiting for its schedule.</summary>
+    public async Task RunAsync<TJob>(Func<TJob, Task> run) where TJob : notnull
+    {
+        await using var scope = Services.CreateAsyncScope();
+        await run(scope.ServiceProvider.GetRequiredService<TJob>());
+    }
+
     /// <summary>An Admin account for signing in through the real login page; created once per app.</summary>
     public async Task EnsureAdminAsync(string email, string password)
     {
