@@ -50,7 +50,7 @@ public sealed class MessageNameTests : IAsyncLifetime
             await _app.WithDbAsync(db => db.Contacts.Where(c => c.Phone == phone).ExecuteUpdateAsync(s => s.SetProperty(c => c.Name, name)));
         }
 
-        var response = await api.PostAsJsonAsync("/api/campaign/broadcast", new { name = "Winter", message = "Hi {name}, new picks: {link}" });
+        var response = await api.BroadcastConfirmedAsync("Winter", "Hi {name}, new picks: {link}", new { });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(11, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("queued").GetInt32());
 
