@@ -23,6 +23,7 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
     {
         "/api/track",
         "/api/whatsapp/webhook",
+        "/api/whatsapp/confirm", // the bot's signed callback (issue 15.1); BotReplyEndpoint's tests cover its signature
     };
 
     /// <summary>Admin-area pages that must work without a session.</summary>

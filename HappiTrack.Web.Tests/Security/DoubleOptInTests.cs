@@ -107,6 +107,17 @@ public sealed class DoubleOptInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Outside_webhook_mode_the_bot_callback_is_a_404_problem_and_changes_nothing()
+    {
+        await using var app = new DispatchApp(DispatchModes.Log, _bot);
+        var response = await app.CreateClient().PostAsync("/api/whatsapp/confirm",
+            new StringContent("""{"phone":"+4915112345679","reply":"YES"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, await app.WithDbAsync(db => db.Contacts.CountAsync()));
+    }
+
+    [Fact]
     public async Task An_unanswered_request_expires_after_the_pending_hours_and_its_confirmation_is_not_sent_late()
     {
         await using var app = new DispatchApp(DispatchModes.Webhook, _bot);

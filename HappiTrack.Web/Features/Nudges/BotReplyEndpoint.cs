@@ -32,7 +32,10 @@ public static class BotReplyEndpoint
         ILoggerFactory loggers, CancellationToken ct)
     {
         var dispatch = options.Value;
-        if (dispatch.Mode != DispatchModes.Webhook || string.IsNullOrEmpty(dispatch.Webhook.Secret)) return TypedResults.NotFound();
+        // A problem document, not the site's HTML 404 page: callers of an /api path are programs.
+        if (dispatch.Mode != DispatchModes.Webhook || string.IsNullOrEmpty(dispatch.Webhook.Secret))
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No bot callback here",
+                detail: "POST /api/whatsapp/confirm exists only in Dispatch:Mode=Webhook with a webhook secret configured.");
         var logger = loggers.CreateLogger(typeof(BotReplyEndpoint));
         var body = await WhatsAppWebhookEndpoints.ReadBoundedAsync(request, MaxBodyBytes, ct);
         if (body is null) return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large.");
