@@ -172,15 +172,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         var (refusal, expected) = Check(draft, confirmation, now);
         if (refusal is not null) return refusal;
 
-        var campaign = new Campaign
-        {
-            Name = draft.Name!.Trim(),
-            Message = draft.Message!,
-            SegmentJson = JsonSerializer.Serialize(segment, Json),
-            CreatedAt = now,
-            CreatedBy = createdBy,
-            StartedAt = now,
-        };
+        var campaign = NewCampaign(draft, segment, createdBy, now);
+        campaign.StartedAt = now;
         var outcome = (await WriteAsync(campaign, segment, expected, ct))!;
         if (outcome.Queued != expected)
             return CampaignSendResult.Refuse(SendRefusal.ReachChanged,
@@ -245,6 +238,15 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
 
     public string ShopZoneName => shop.TimeZone.Id;
 
+    private static Campaign NewCampaign(CampaignDraft draft, CampaignSegment segment, string? createdBy, DateTime now) => new()
+    {
+        Name = draft.Name!.Trim(),
+        Message = draft.Message!,
+        SegmentJson = JsonSerializer.Serialize(segment, Json),
+        CreatedAt = now,
+        CreatedBy = createdBy,
+    };
+
     /// <summary>
     /// Saves the campaign to start at <paramref name="scheduledForUtc"/>, after the same preview check
     /// as a send. Its reach is decided when it starts (people opt in and out meanwhile); nothing is written to the outbox now.
@@ -255,16 +257,9 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         var now = clock.GetUtcNow().UtcDateTime;
         var (refusal, expected) = Check(draft, confirmation, now);
         if (refusal is not null) return refusal;
-        var campaign = new Campaign
-        {
-            Name = draft.Name!.Trim(),
-            Message = draft.Message!,
-            SegmentJson = JsonSerializer.Serialize(segment, Json),
-            CreatedAt = now,
-            CreatedBy = createdBy,
-            State = CampaignStates.Scheduled,
-            ScheduledFor = scheduledForUtc,
-        };
+        var campaign = NewCampaign(draft, segment, createdBy, now);
+        campaign.State = CampaignStates.Scheduled;
+        campaign.ScheduledFor = scheduledForUtc;
         db.Add(campaign);
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
