@@ -63,7 +63,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
 
         // The order, its token redemption and a new contact's opt-in must outlive an OS crash, not only a process crash.
         await using var durable = await db.DurableWritesAsync(ct);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
         var cart = await db.Carts.Include(c => c.Lines).ThenInclude(l => l.Product)
             .FirstOrDefaultAsync(c => c.VisitorId == visitorId, ct);
         if (cart is null || cart.IsEmpty) errors[CheckoutFields.Cart] = EmptyCartMessage;

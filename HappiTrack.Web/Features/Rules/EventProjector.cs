@@ -80,7 +80,7 @@ public sealed class EventProjector(
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
         var position = await db.Set<ProjectorCheckpoint>().Where(c => c.Name == CheckpointName).Select(c => (long?)c.Position).FirstOrDefaultAsync(ct);
         if (position is null)
         {

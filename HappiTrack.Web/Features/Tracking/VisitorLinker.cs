@@ -73,7 +73,7 @@ public sealed class VisitorLinker(AppDbContext db, IEventStore store)
     /// </summary>
     private async Task LinkFreshAsync(string visitorId, int contactId, DateTime now, CancellationToken ct)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
         await store.LinkVisitorAsync(db, visitorId, contactId, now, ct);
         await db.Contacts.Where(c => c.Id == contactId)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now), ct);

@@ -17,7 +17,7 @@ internal sealed class SqliteEventStore : IEventStore
 {
     public async Task WriteAsync(AppDbContext db, IReadOnlyList<EventBatch> batches, CancellationToken ct)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
         var connection = db.Database.GetDbConnection();
         var dbTransaction = transaction.GetDbTransaction();
 
