@@ -15,7 +15,7 @@ public sealed class AdminLayoutTests(BrowserFixture browser) : IClassFixture<Bro
 
     /// <summary>
     /// Null when the page fits; otherwise how wide it is and the outermost elements that stick out
-    /// (an element whose parent fits), which is where the fix goes.
+    /// (an element whose parent fits and that no scroll container clips), which is where the fix goes.
     /// </summary>
     private const string PageOverflowScript = """
         () => {
@@ -23,8 +23,9 @@ public sealed class AdminLayoutTests(BrowserFixture browser) : IClassFixture<Bro
           const scrollWidth = document.documentElement.scrollWidth;
           if (scrollWidth <= width) return null;
           const sticksOut = e => e.getBoundingClientRect().right > width + 1;
+          const clipped = e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
           const culprits = Array.from(document.querySelectorAll('body *'))
-            .filter(e => sticksOut(e) && !(e.parentElement && sticksOut(e.parentElement)))
+            .filter(e => sticksOut(e) && !clipped(e) && !(e.parentElement && sticksOut(e.parentElement)))
             .slice(0, 6)
             .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : ''} (right ${Math.round(e.getBoundingClientRect().right)})`);
           return `${scrollWidth}px wide in a ${width}px window; sticking out: ${culprits.join(', ')}`;
