@@ -82,24 +82,28 @@ public sealed class AdminLayoutTests(BrowserFixture browser) : IClassFixture<Bro
 
     /// <summary>
     /// Not part of the CI run: retakes the before/after pictures in docs/screenshots/issue17 when HT_SCREENSHOTS names
-    /// a folder (HT_SCREENSHOT_LABEL, e.g. "after", ends each file name).
+    /// a folder (HT_SCREENSHOT_LABEL, e.g. "after", ends each file name; HT_SCREENSHOT_WIDTH, default 768, and
+    /// HT_SCREENSHOT_PAGES, default the three of the issue, e.g. "campaigns=/admin/campaigns,audit=/admin/audit").
     /// </summary>
     [ScreenshotFact]
-    public async Task Screenshots_of_the_admin_at_768()
+    public async Task Screenshots_of_the_admin()
     {
         var folder = Environment.GetEnvironmentVariable("HT_SCREENSHOTS")!;
         var label = Environment.GetEnvironmentVariable("HT_SCREENSHOT_LABEL") ?? "after";
+        var width = int.TryParse(Environment.GetEnvironmentVariable("HT_SCREENSHOT_WIDTH"), out var w) ? w : 768;
+        var pages = (Environment.GetEnvironmentVariable("HT_SCREENSHOT_PAGES") ?? "contacts=/admin/contacts,outbox=/admin/outbox,users=/admin/users")
+            .Split(',').Select(p => p.Split('=', 2)).Select(p => (Name: p[0], Path: p[1]));
         Directory.CreateDirectory(folder);
         await AdminPages.EnsureDemoShopAsync(browser.App);
-        var page = await AdminPages.SignedInPageAsync(browser, 768);
-        foreach (var (name, path) in new[] { ("contacts", "/admin/contacts"), ("outbox", "/admin/outbox"), ("users", "/admin/users") })
+        var page = await AdminPages.SignedInPageAsync(browser, width);
+        foreach (var (name, path) in pages)
         {
             await page.GotoAsync(path);
             // The whole width (so a too-wide page shows as one) and the top of the page (so the files stay small).
             var size = await page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]");
             await page.ScreenshotAsync(new()
             {
-                Path = Path.Combine(folder, $"{name}-768-{label}.png"),
+                Path = Path.Combine(folder, $"{name}-{width}-{label}.png"),
                 FullPage = true,
                 Clip = new() { X = 0, Y = 0, Width = size[0], Height = Math.Min(size[1], 1000) },
             });

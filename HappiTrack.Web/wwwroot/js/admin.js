@@ -25,7 +25,7 @@
   // On a narrow screen the menu scrolls sideways; bring the current page's entry into view.
   const nav = document.querySelector(".admin-nav");
   const activeLink = nav && nav.querySelector("a.active");
-  if (activeLink && nav.scrollWidth > nav.clientWidth) {
+  if (activeLink && activeLink.offsetLeft + activeLink.offsetWidth > nav.clientWidth) {
     nav.scrollLeft = activeLink.offsetLeft - (nav.clientWidth - activeLink.offsetWidth) / 2;
   }
 
