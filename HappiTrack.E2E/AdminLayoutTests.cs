@@ -13,25 +13,6 @@ public sealed class AdminLayoutTests(BrowserFixture browser) : IClassFixture<Bro
     /// <summary>The header may take at most this much of an 800 px tall screen (it took 385 px at 375 before).</summary>
     private const int MaxHeaderHeight = 130;
 
-    /// <summary>
-    /// Null when the page fits; otherwise how wide it is and the outermost elements that stick out
-    /// (an element whose parent fits and that no scroll container clips), which is where the fix goes.
-    /// </summary>
-    private const string PageOverflowScript = """
-        () => {
-          const width = window.innerWidth;
-          const scrollWidth = document.documentElement.scrollWidth;
-          if (scrollWidth <= width) return null;
-          const sticksOut = e => e.getBoundingClientRect().right > width + 1;
-          const clipped = e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
-          const culprits = Array.from(document.querySelectorAll('body *'))
-            .filter(e => sticksOut(e) && !clipped(e) && !(e.parentElement && sticksOut(e.parentElement)))
-            .slice(0, 6)
-            .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : ''} (right ${Math.round(e.getBoundingClientRect().right)})`);
-          return `${scrollWidth}px wide in a ${width}px window; sticking out: ${culprits.join(', ')}`;
-        }
-        """;
-
     /// <summary>Problems with the table convention and the menu, one line each; empty when all is well.</summary>
     private const string LayoutProblemsScript = """
         ([width, maxHeader]) => {
@@ -75,7 +56,7 @@ public sealed class AdminLayoutTests(BrowserFixture browser) : IClassFixture<Bro
 
     private static async Task CheckAsync(IPage page, string name, int width, List<string> problems)
     {
-        if (await page.EvaluateAsync<string?>(PageOverflowScript) is { } overflow) problems.Add($"{name} at {width}px: {overflow}");
+        if (await page.EvaluateAsync<string?>(PageLayout.OverflowScript) is { } overflow) problems.Add($"{name} at {width}px: {overflow}");
         foreach (var problem in await page.EvaluateAsync<string[]>(LayoutProblemsScript, new object[] { width, MaxHeaderHeight }))
             problems.Add($"{name} at {width}px: {problem}");
     }
