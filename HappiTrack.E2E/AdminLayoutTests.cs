@@ -24,6 +24,9 @@ public sealed class AdminLayoutTests(BrowserFixture browser) : IClassFixture<Bro
             if (region.getAttribute('role') !== 'region' || !region.getAttribute('aria-label') || region.getAttribute('tabindex') !== '0')
               problems.push(`${name}: its scroll container needs role=region, an aria-label and tabindex=0`);
           }
+          // A cell that is itself a flex box stops being a cell and breaks its row's borders; the flex goes on a div inside.
+          for (const cell of document.querySelectorAll('main table:not(.cards) td'))
+            if (getComputedStyle(cell).display !== 'table-cell') { problems.push(`a cell of ${cell.closest('table').id || 'a table'} is display:${getComputedStyle(cell).display}, not a table cell`); break; }
           const header = document.querySelector('.admin-header');
           if (header) {
             const height = Math.round(header.getBoundingClientRect().height);
