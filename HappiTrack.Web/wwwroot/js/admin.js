@@ -22,6 +22,13 @@
   }
   window.HappiTrackAdmin = { fetch: adminFetch };
 
+  // On a narrow screen the menu scrolls sideways; bring the current page's entry into view.
+  const nav = document.querySelector(".admin-nav");
+  const activeLink = nav && nav.querySelector("a.active");
+  if (activeLink && activeLink.offsetLeft + activeLink.offsetWidth > nav.clientWidth) {
+    nav.scrollLeft = activeLink.offsetLeft - (nav.clientWidth - activeLink.offsetWidth) / 2;
+  }
+
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-copy-target]");
     if (!button) return;
