@@ -62,11 +62,25 @@ public sealed class IndexModel(ContactList contacts, IAuditLog audit, TimeProvid
             rows, sort = Query.Sort, searched = Query.Search is not null, vip = Query.Vip, optedIn = Query.OptedIn,
             minScore = Query.MinScore, hasCart = Query.HasCart,
         }, ct);
-        Response.ContentType = "text/csv; charset=utf-8";
-        Response.Headers.ContentDisposition = $"attachment; filename=\"contacts-{clock.GetUtcNow():yyyy-MM-dd}.csv\"";
-        Response.Headers.CacheControl = "no-store";
-        await contacts.WriteCsvAsync(Query, Response.Body, ct);
-        return new EmptyResult();
+        var fileName = $"contacts-{clock.GetUtcNow():yyyy-MM-dd}.csv";
+        var query = Query;
+        return new StreamedResult("text/csv; charset=utf-8", fileName, (body, token) => contacts.WriteCsvAsync(query, body, token));
+    }
+
+    /// <summary>
+    /// Writes the body when the result runs, i.e. after the result filters (the admin area's no-store header) have
+    /// set their headers; a handler writing to the body itself would start the response before them.
+    /// </summary>
+    private sealed class StreamedResult(string contentType, string fileName, Func<Stream, CancellationToken, Task> write) : IActionResult
+    {
+        public async Task ExecuteResultAsync(ActionContext context)
+        {
+            var response = context.HttpContext.Response;
+            response.ContentType = contentType;
+            response.Headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = fileName, DispositionType = "attachment" }.ToString();
+            response.Headers.CacheControl = "no-store";
+            await write(response.Body, context.HttpContext.RequestAborted);
+        }
     }
 
     private (ContactListQuery, IReadOnlyList<string>) Parse()
