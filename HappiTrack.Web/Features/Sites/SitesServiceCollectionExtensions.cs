@@ -1,0 +1,11 @@
+namespace HappiTrack.Web.Features.Sites;
+
+public static class SitesServiceCollectionExtensions
+{
+    public static IServiceCollection AddSites(this IServiceCollection services)
+    {
+        services.AddSingleton<SiteDirectory>();
+        services.AddSingleton<SiteSecrets>();
+        return services;
+    }
+}
