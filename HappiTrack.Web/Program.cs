@@ -63,6 +63,7 @@ app.MapNudges();
 app.MapAnalytics();
 app.MapPrivacy();
 app.MapAudit();
+app.MapSites();
 app.UseBackgroundJobs();
 
 app.Run();

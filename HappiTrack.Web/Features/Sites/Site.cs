@@ -44,8 +44,14 @@ public sealed class Site
 
     public IReadOnlyList<string> Origins => SiteOrigins.Split(AllowedOrigins);
 
-    /// <summary>128 random bits, base64url: unguessable and safe in a URL path and an HTML attribute.</summary>
-    public static string NewKey() => "s_" + Base64UrlEncode(RandomNumberGenerator.GetBytes(16));
+    /// <summary>
+    /// 120 random bits, base64url (20 characters): unguessable, safe in a URL path and an HTML attribute, and short
+    /// enough that the consent source <c>site:&lt;key&gt; order</c> fits the 32 characters consent sources have.
+    /// </summary>
+    public static string NewKey() => Base64UrlEncode(RandomNumberGenerator.GetBytes(KeyBytes));
+
+    private const int KeyBytes = 15;
+    public const int KeyLength = 20;
 
     /// <summary>256 random bits, base64url, prefixed so a leaked secret is recognisable in logs and scanners.</summary>
     public static string NewSecret() => "hts_" + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
@@ -53,8 +59,10 @@ public sealed class Site
     private static string Base64UrlEncode(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 
     public static bool IsWellFormedKey(string? key) =>
-        key is { Length: > 2 and <= 40 } && key.StartsWith("s_", StringComparison.Ordinal)
-        && key.AsSpan(2).IndexOfAnyExcept("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") < 0;
+        key is { Length: KeyLength } && key.AsSpan().IndexOfAnyExcept("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") < 0;
+
+    /// <summary>Consent given by the shopper at this site's checkout, as reported by its signed <c>order_placed</c>.</summary>
+    public string OrderConsentSource => $"site:{Key} order";
 }
 
 internal sealed class SiteConfiguration : IEntityTypeConfiguration<Site>

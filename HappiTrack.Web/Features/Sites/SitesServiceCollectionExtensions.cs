@@ -6,6 +6,8 @@ public static class SitesServiceCollectionExtensions
     {
         services.AddSingleton<SiteDirectory>();
         services.AddSingleton<SiteSecrets>();
+        services.AddScoped<SiteAdmin>();
+        services.AddScoped<SiteEventPipeline>();
         return services;
     }
 }
