@@ -13,6 +13,7 @@ using HappiTrack.Web.Features.Rules;
 using HappiTrack.Web.Features.Scoring;
 using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Shared;
+using HappiTrack.Web.Features.Sites;
 using HappiTrack.Web.Features.Tokens;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Infrastructure;
@@ -41,6 +42,7 @@ builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
 builder.Services.AddAnalytics();
 builder.Services.AddPrivacy(builder.Environment);
 builder.Services.AddAudit();
+builder.Services.AddSites();
 
 var app = builder.Build();
 
@@ -61,6 +63,7 @@ app.MapNudges();
 app.MapAnalytics();
 app.MapPrivacy();
 app.MapAudit();
+app.MapSites();
 app.UseBackgroundJobs();
 
 app.Run();

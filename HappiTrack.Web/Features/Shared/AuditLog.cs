@@ -53,4 +53,8 @@ public static class AuditActions
     public const string ContactListExport = "contact_list.export";
     public const string ContactErase = "contact.erase";
     public const string BrowsingDataErase = "browsing_data.erase";
+    public const string SiteCreate = "site.create";
+    public const string SiteRotateSecret = "site.rotate_secret";
+    public const string SiteRevoke = "site.revoke";
+    public const string SiteTestEvent = "site.test_event";
 }

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Tracking;
@@ -59,7 +60,7 @@ public sealed class ProductSlugLookup(IServiceScopeFactory scopes, TimeProvider 
             if (current is not null && clock.GetUtcNow() - current.LoadedAt < MinAgeForMissRefresh) return current;
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            var ids = await db.Products.AsNoTracking().Select(p => new { p.Slug, p.Id }).ToListAsync(ct);
+            var ids = await db.Products.AsNoTracking().Where(p => p.SiteId == SiteIds.Trusty).Select(p => new { p.Slug, p.Id }).ToListAsync(ct);
             var fresh = new Snapshot(ids.ToFrozenDictionary(p => p.Slug, p => p.Id, StringComparer.Ordinal), clock.GetUtcNow());
             _snapshot = fresh;
             return fresh;
