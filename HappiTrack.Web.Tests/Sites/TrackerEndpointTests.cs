@@ -188,7 +188,7 @@ public class TrackerEndpointTests : IAsyncLifetime
         var response = await PostAsync(Client(), site.Key, $$"""
             {"v":1,"vid":"{{vid}}","contactId":{{contact.Id}},"phone":"{{contact.Phone}}","receivedAt":"2001-01-01T00:00:00Z",
              "events":[{"type":"page_view","ts":{{longAgo}},"contactId":{{contact.Id}},"phone":"{{contact.Phone}}",
-                        "occurredAt":"2001-01-01T00:00:00Z","source":2,"data":{"path":"/","contactId":{{contact.Id}}}}]}
+                        "occurredAt":"2001-01-01T00:00:00Z","source":2,"data":{"path":"/","contactId":{{contact.Id}} } } ] }
             """);
 
         Assert.Equal(vid, await AnsweredVisitorAsync(response));
