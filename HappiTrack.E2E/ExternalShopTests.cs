@@ -65,7 +65,8 @@ public sealed class ExternalShopTests(BrowserFixture browser) : IClassFixture<Br
         });
         var page = await context.NewPageAsync();
         var problems = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") problems.Add($"console: {message.Text}"); };
+        page.Console += (_, message) => { if (message.Type == "error") problems.Add($"console: {message.Text} at {message.Location}"); };
+        page.Response += (_, response) => { if (response.Status >= 400) problems.Add($"{response.Status} {response.Url}"); };
         page.PageError += (_, error) => problems.Add($"page error: {error}");
 
         await page.GotoAsync($"{_shopOrigin}/kettle.html?utm_source=wa&ht={contact.LinkToken}");
@@ -89,7 +90,7 @@ public sealed class ExternalShopTests(BrowserFixture browser) : IClassFixture<Br
             await Task.Delay(250);
         }
 
-        Assert.Empty(problems);
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
         Assert.All(wanted, t => Assert.Contains(events, e => e.Type == t));
         var visitorId = await page.EvaluateAsync<string>("localStorage.getItem('ht_vid')");
         Assert.True(VisitorCookie.IsWellFormed(visitorId), $"the shop's storage keeps the visitor id, got '{visitorId}'");
