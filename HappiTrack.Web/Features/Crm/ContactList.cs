@@ -88,7 +88,7 @@ public sealed class ContactList(AppDbContext db, RuleSettingsService settingsSer
             .Select(c => new
             {
                 c.Id, c.Phone, c.Name, c.InterestScore, c.InterestAsOf, c.TopTags, c.Purchases, c.VipStatus, c.OptedIn, c.OptedOut, c.LastSeenAt,
-                HasCart = db.Carts.Any(cart => cart.Lines.Any() && db.Visitors.Any(v => v.Id == cart.VisitorId && v.ContactId == c.Id)),
+                HasCart = db.Visitors.Any(v => v.ContactId == c.Id && db.Carts.Any(cart => cart.VisitorId == v.Id && cart.Lines.Any())),
                 Desired = db.Products.Where(p => p.Id == c.MostDesiredProductId).Select(p => p.Name).FirstOrDefault(),
             })
             .AsAsyncEnumerable();
@@ -142,9 +142,11 @@ public sealed class ContactList(AppDbContext db, RuleSettingsService settingsSer
         }
         if (query.HasCart is { } hasCart)
         {
-            // An EXISTS over the indexed Visitors.ContactId and Carts.VisitorId, evaluated by the database.
-            contacts = contacts.Where(c => db.Carts.Any(cart => cart.Lines.Any()
-                && db.Visitors.Any(v => v.Id == cart.VisitorId && v.ContactId == c.Id)) == hasCart);
+            // A plain EXISTS / NOT EXISTS (not "EXISTS(...) = @flag", which PostgreSQL cannot plan as a semi/anti join:
+            // 5 s instead of milliseconds at 100,000 contacts), from the contact's visitors by the indexed Visitors.ContactId.
+            contacts = hasCart
+                ? contacts.Where(c => db.Visitors.Any(v => v.ContactId == c.Id && db.Carts.Any(cart => cart.VisitorId == v.Id && cart.Lines.Any())))
+                : contacts.Where(c => !db.Visitors.Any(v => v.ContactId == c.Id && db.Carts.Any(cart => cart.VisitorId == v.Id && cart.Lines.Any())));
         }
         return contacts;
     }
