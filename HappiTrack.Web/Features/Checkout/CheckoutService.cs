@@ -149,7 +149,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
     public async Task<(Order Order, bool Created)> PlaceSiteOrderAsync(SiteOrder request, CancellationToken ct = default)
     {
         await using var durable = await db.DurableWritesAsync(ct);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
         var existing = await db.Orders.AsNoTracking().FirstOrDefaultAsync(o => o.SiteId == request.SiteId && o.ExternalId == request.ExternalId, ct);
         if (existing is not null) return (existing, false);
 
