@@ -41,6 +41,7 @@ builder.Services.AddBackgroundJobs(builder.Configuration, builder.Environment);
 builder.Services.AddAnalytics();
 builder.Services.AddPrivacy(builder.Environment);
 builder.Services.AddAudit();
+builder.Services.AddApiDocument();
 
 var app = builder.Build();
 
@@ -61,6 +62,7 @@ app.MapNudges();
 app.MapAnalytics();
 app.MapPrivacy();
 app.MapAudit();
+app.MapApiDocument();
 app.UseBackgroundJobs();
 
 app.Run();
