@@ -140,7 +140,7 @@ public sealed partial class OpenApiDocumentTests : IAsyncLifetime
         var schemes = _doc.GetProperty("components").GetProperty("securitySchemes");
         var refs = Reference().Matches(_json).Select(m => m.Groups[1].Value).Distinct().ToList();
         Assert.NotEmpty(refs);
-        Assert.Empty(refs.Where(r => !(r.StartsWith("#/components/schemas/", StringComparison.Ordinal) && schemas.TryGetProperty(r["#/components/schemas/".Length..], out _))));
+        Assert.DoesNotContain(refs, r => !(r.StartsWith("#/components/schemas/", StringComparison.Ordinal) && schemas.TryGetProperty(r["#/components/schemas/".Length..], out _)));
         foreach (var (_, _, op) in Operations().Where(o => o.Operation.TryGetProperty("security", out _)))
             foreach (var requirement in op.GetProperty("security").EnumerateArray())
                 foreach (var scheme in requirement.EnumerateObject())
