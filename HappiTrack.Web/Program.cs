@@ -44,6 +44,7 @@ builder.Services.AddAnalytics();
 builder.Services.AddPrivacy(builder.Environment);
 builder.Services.AddAudit();
 builder.Services.AddSites();
+builder.Services.AddApiDocument();
 
 var app = builder.Build();
 
@@ -66,6 +67,7 @@ app.MapAnalytics();
 app.MapPrivacy();
 app.MapAudit();
 app.MapSites();
+app.MapApiDocument();
 app.UseBackgroundJobs();
 
 app.Run();

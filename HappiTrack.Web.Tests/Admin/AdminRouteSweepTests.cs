@@ -27,6 +27,15 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         "/api/sites/1/events", // a site's signed commerce events (issue 20); Sites/SiteEventsApiTests cover key, signature and idempotency
     };
 
+    /// <summary>
+    /// Routes outside /admin, /analytics, /api and the store's pages that anyone may read: the OpenAPI document
+    /// (issue 20) describes the API and holds no secret. Its rendered reference lives under /admin and is swept as admin-only.
+    /// </summary>
+    private static readonly HashSet<string> PublicDocumentRoutes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "/openapi/{documentName}.json",
+    };
+
     /// <summary>Admin-area pages that must work without a session.</summary>
     private static readonly HashSet<string> AnonymousAdminPages = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -94,9 +103,24 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         Assert.Contains("/api/admin/api-tokens/1", paths);
         Assert.Contains("/api/admin/me", paths);
         Assert.Contains("/admin/jobs", paths);
+        Assert.Contains(OpenApiSetup.ReferencePath + "/scalar.js", paths);
         foreach (var crm in new[] { "/admin/contacts", "/admin/contacts/1", "/admin/links", "/admin/campaigns", "/admin/campaigns/1", "/admin/rules",
                      "/admin/outbox", "/api/contacts", "/api/campaign/broadcast", "/api/campaign/logs" })
             Assert.Contains(crm, paths);
+    }
+
+    [Fact]
+    public async Task The_API_document_is_the_one_public_document_route_and_anonymous_callers_read_it()
+    {
+        var documentRoutes = _factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Select(e => "/" + (e.RoutePattern.RawText ?? "").Trim('/'))
+            .Where(p => IsUnder(p.ToLowerInvariant(), "/openapi"))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(PublicDocumentRoutes.Order(), documentRoutes.Order());
+
+        var response = await _anonymous.GetAsync(OpenApiSetup.DocumentPath);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using HappiTrack.Web.Features.Admin;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Infrastructure;
@@ -152,5 +153,45 @@ public static class ApiAuthenticationExtensions
                 .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
                 .RequireRole(AuthPolicies.AdminRole, AuthPolicies.AnalystRole));
         return services;
+    }
+}
+
+/// <summary>
+/// Puts an endpoint (or a group) behind the admin API's credentials and declares what they answer, so the OpenAPI
+/// document (<see cref="OpenApiSetup"/>) lists 401 and 403 for every admin endpoint and the antiforgery 400 for every
+/// unsafe one without each endpoint repeating it.
+/// </summary>
+public static class AdminApiEndpoints
+{
+    public const string AntiforgeryHeader = "RequestVerificationToken";
+
+    /// <summary>Marks an endpoint that refuses bearer tokens (it answers them 403 itself): only a session may call it.</summary>
+    public sealed class SessionOnlyMetadata
+    {
+        public static readonly SessionOnlyMetadata Instance = new();
+    }
+
+    public static TBuilder RequireAdminApi<TBuilder>(this TBuilder builder, bool sessionOnly = false) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.RequireAuthorization(AuthPolicies.AdminApi);
+        if (sessionOnly) builder.WithMetadata(SessionOnlyMetadata.Instance);
+        // Finally: an endpoint's own metadata (typed results, ProducesValidationProblem) is in place by then.
+        builder.Finally(endpoint =>
+        {
+            AddProblem(endpoint, StatusCodes.Status401Unauthorized);
+            AddProblem(endpoint, StatusCodes.Status403Forbidden);
+            var methods = endpoint.Metadata.OfType<IHttpMethodMetadata>().LastOrDefault()?.HttpMethods ?? [];
+            if (methods.Any(IsUnsafe)) AddProblem(endpoint, StatusCodes.Status400BadRequest);
+        });
+        return builder;
+    }
+
+    internal static bool IsUnsafe(string? method) =>
+        method is not null && !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method) && !HttpMethods.IsTrace(method);
+
+    private static void AddProblem(EndpointBuilder endpoint, int status)
+    {
+        if (endpoint.Metadata.OfType<IProducesResponseTypeMetadata>().Any(m => m.StatusCode == status)) return;
+        endpoint.Metadata.Add(new ProducesResponseTypeMetadata(status, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]));
     }
 }

@@ -18,6 +18,17 @@ public static class SecurityHeaders
     public static readonly string JobsDashboardPolicy = ContentSecurityPolicy.Replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
 
     /// <summary>
+    /// The API reference (<see cref="OpenApiSetup.ReferencePath"/>, admin-only) is Scalar: its bundled script, served by
+    /// this app, starts from one inline module that carries a fresh nonce per response, and its components set inline
+    /// styles. So scripts are allowed by that nonce only (no 'unsafe-inline' for scripts), styles are relaxed, and
+    /// connect-src stays 'self', so its "try it" client can reach nothing but this app.
+    /// </summary>
+    public static string ApiReferencePolicy(string nonce) =>
+        ContentSecurityPolicy
+            .Replace("script-src 'self'", $"script-src 'self' 'nonce-{nonce}'")
+            .Replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+
+    /// <summary>
     /// Tracked links (<c>?ht=</c>) and discount links (<c>?token=</c>) carry secrets in the query;
     /// sending only the origin keeps them out of every Referer header, same-origin ones included.
     /// </summary>
@@ -32,7 +43,8 @@ public static class SecurityHeaders
                 var headers = http.Response.Headers;
                 // The dashboard's branch moves its prefix into PathBase by the time the response starts.
                 headers.ContentSecurityPolicy = http.Request.PathBase.Add(http.Request.Path).StartsWithSegments(Features.Admin.AdminArea.JobsDashboardPath, StringComparison.OrdinalIgnoreCase)
-                    ? JobsDashboardPolicy : ContentSecurityPolicy;
+                    ? JobsDashboardPolicy
+                    : OpenApiSetup.ScalarNonce(http) is { } nonce ? ApiReferencePolicy(nonce) : ContentSecurityPolicy;
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = ReferrerPolicy;

@@ -65,10 +65,12 @@ public static class AdminArea
                 user.Identity!.Name!,
                 user.Identity.AuthenticationType == ApiTokenAuthenticationHandler.SchemeName ? "bearer" : "session",
                 user.FindAll(ClaimTypes.Role).Select(c => c.Value).Order().ToList())))
-            .RequireAuthorization(AuthPolicies.AdminApi)
-            .WithTags("Admin");
+            .RequireAdminApi()
+            .WithName("WhoAmI")
+            .WithTags("Admin")
+            .WithSummary("Which credential the API sees: its name, bearer or session, and roles");
         app.MapGroup("/api/admin/api-tokens")
-            .RequireAuthorization(AuthPolicies.AdminApi)
+            .RequireAdminApi(sessionOnly: true)
             .WithTags("Admin")
             .MapApiTokenEndpoints();
         return app;

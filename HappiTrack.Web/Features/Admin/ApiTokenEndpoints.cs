@@ -11,9 +11,16 @@ internal static class ApiTokenEndpoints
 {
     public static RouteGroupBuilder MapApiTokenEndpoints(this RouteGroupBuilder group)
     {
-        group.MapGet("/", ListAsync);
-        group.MapPost("/", CreateAsync);
-        group.MapDelete("/{id:int}", RevokeAsync);
+        group.MapGet("/", ListAsync)
+            .WithName("ListApiTokens")
+            .WithSummary("The admin API tokens (names, prefixes, last use; never the secrets)");
+        group.MapPost("/", CreateAsync)
+            .WithName("CreateApiToken")
+            .WithSummary("Create a named API token; the secret is in this answer only");
+        group.MapDelete("/{id:int}", RevokeAsync)
+            .WithName("RevokeApiToken")
+            .WithSummary("Revoke an API token at once")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 

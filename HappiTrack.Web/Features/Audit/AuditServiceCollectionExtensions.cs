@@ -20,7 +20,10 @@ public static class AuditServiceCollectionExtensions
     /// <summary><c>GET /api/audit?since=&amp;actor=&amp;action=&amp;page=</c>, Admin only. Read-only by design: no other verb is mapped.</summary>
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/audit", AuditApi.ListAsync).RequireAuthorization(AuthPolicies.AdminApi).WithTags("Admin");
+        app.MapGet("/api/audit", AuditApi.ListAsync).RequireAdminApi()
+            .WithName("ListAuditEntries")
+            .WithTags("Audit")
+            .WithSummary("The audit log, newest first, 50 per page; actor and action match exactly or by prefix ending in *");
         return app;
     }
 }

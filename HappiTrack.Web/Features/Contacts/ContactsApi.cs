@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.Extensions.Options;
 using System.Text.Json;
 using HappiTrack.Web.Features.Shared;
@@ -8,6 +9,15 @@ using Microsoft.Extensions.Configuration;
 namespace HappiTrack.Web.Features.Contacts;
 
 public sealed record ContactInitResponse(int ContactId, string TrackedUrl);
+
+/// <summary>
+/// The documented body of <c>POST /api/contacts/init</c>. The endpoint reads each field as raw JSON, so a field of the
+/// wrong type is named in the 400 instead of failing the whole body.
+/// </summary>
+public sealed record ContactInitRequest(
+    [property: Description("The phone number in international format, e.g. +4915112345678.")] string Phone,
+    [property: Description("The contact's name (at most 100 characters).")] string? Name,
+    [property: Description("True when the number's owner asked for WhatsApp messages (a direct opt-in, source 'api').")] bool? OptIn);
 
 /// <summary><c>POST /api/contacts/init</c> (SPEC §6): a contact and its tracked link for a phone number.</summary>
 internal static class ContactsApi
@@ -86,8 +96,12 @@ public static class ContactsServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapContacts(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGroup("/api/contacts").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery()
-            .MapPost("/init", ContactsApi.InitAsync);
+        endpoints.MapGroup("/api/contacts").RequireAdminApi().DisableAntiforgery()
+            .MapPost("/init", ContactsApi.InitAsync)
+            .WithName("InitContact")
+            .WithTags("Contacts")
+            .WithSummary("Create (201) or find (200) the contact of a phone number and return its tracked link")
+            .Accepts<ContactInitRequest>("application/json");
         return endpoints;
     }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
@@ -13,6 +14,20 @@ namespace HappiTrack.Web.Features.Crm;
 /// </summary>
 public sealed record BroadcastResponse(int? CampaignId, int Matched, int Queued, int Deferred, SuppressedCounts Suppressed,
     int Reach, string? PreviewId = null, DateTime? PreviewExpiresAt = null, IReadOnlyList<CampaignSample>? Samples = null);
+
+/// <summary>
+/// The documented body of <c>POST /api/campaign/broadcast</c>; the endpoint reads each field as raw JSON so that a bad one
+/// is named in the 400.
+/// </summary>
+public sealed record BroadcastRequestDocument(
+    [property: Description("The campaign's name; required for a send.")] string? Name,
+    [property: Description("The message text; required for a send.")] string? Message,
+    BroadcastSegmentDocument? Segment,
+    [property: Description("True: count the reach and return a previewId (and samples when a message is given); nothing is sent.")] bool? DryRun,
+    [property: Description("For a send without previewId: the number of contacts the caller expects it to reach.")] int? Confirm,
+    [property: Description("The previewId of a dry run of this message and segment.")] string? PreviewId);
+
+public sealed record BroadcastSegmentDocument(bool? Vip, double? MinScore, string? Tag, bool? AbandonedCart, int? SeenWithinDays);
 
 /// <summary><c>GET /api/contacts</c>, <c>POST /api/campaign/broadcast</c>, <c>GET /api/campaign/logs</c> (SPEC §6).</summary>
 internal static class CrmApi

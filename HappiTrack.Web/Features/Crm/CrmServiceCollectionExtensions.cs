@@ -3,6 +3,8 @@ using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 
 namespace HappiTrack.Web.Features.Crm;
 
@@ -23,13 +25,40 @@ public static class CrmServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapCrm(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api/contacts").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery();
-        api.MapGet("", CrmApi.ListContactsAsync);
-        var campaigns = endpoints.MapGroup("/api/campaign").RequireAuthorization(AuthPolicies.AdminApi).DisableAntiforgery();
-        campaigns.MapPost("/broadcast", CrmApi.BroadcastAsync);
-        campaigns.MapGet("/logs", CrmApi.LogsAsync);
-        endpoints.MapGet("/api/contacts/{id}", GetContactAsync).RequireAuthorization(AuthPolicies.AdminApi);
+        var api = endpoints.MapGroup("/api/contacts").RequireAdminApi().DisableAntiforgery().WithTags("Contacts");
+        api.MapGet("", CrmApi.ListContactsAsync)
+            .WithName("ListContacts")
+            .WithSummary("One page of the contacts list, filtered and sorted as on the admin Contacts page");
+        var campaigns = endpoints.MapGroup("/api/campaign").RequireAdminApi().DisableAntiforgery().WithTags("Campaigns");
+        campaigns.MapPost("/broadcast", CrmApi.BroadcastAsync)
+            .WithName("BroadcastCampaign")
+            .WithSummary("Preview (dryRun) or send a WhatsApp campaign to a segment of opted-in contacts")
+            .WithDescription("A send must carry `previewId` from a dry run of the same message and segment (at most 15 minutes old) " +
+                "or `confirm`, the reach the caller expects. 409 when the preview is stale or the reach differs (with the current `reach`).")
+            .Accepts<BroadcastRequestDocument>("application/json")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        campaigns.MapGet("/logs", CrmApi.LogsAsync)
+            .WithName("CampaignLogs")
+            .WithSummary("Without campaignId: the recent campaigns; with it: that campaign's messages and their funnel")
+            .AddOpenApiOperationTransformer(DescribeLogsAnswerAsync)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        endpoints.MapGet("/api/contacts/{id}", GetContactAsync).RequireAdminApi()
+            .WithName("GetContact")
+            .WithTags("Contacts")
+            .WithSummary("A contact's profile: consent, scores, carts, orders and nudges")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
+    }
+
+    /// <summary>The one 200 is either of two shapes; ApiExplorer keeps only one per status, so name both.</summary>
+    private static async Task DescribeLogsAnswerAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        if (operation.Responses?.TryGetValue("200", out var ok) != true || ok!.Content?.TryGetValue("application/json", out var json) != true) return;
+        json!.Schema = new OpenApiSchema
+        {
+            OneOf = [await context.GetOrCreateSchemaAsync(typeof(CampaignLog), null, ct),
+                     await context.GetOrCreateSchemaAsync(typeof(IReadOnlyList<CampaignListItem>), null, ct)],
+        };
     }
 
     private static async Task<Results<Ok<ContactProfile>, ValidationProblem, ProblemHttpResult>> GetContactAsync(

@@ -1,7 +1,9 @@
+using System.ComponentModel;
 using System.Text.Json;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Contacts;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace HappiTrack.Web.Features.Nudges;
@@ -21,14 +23,27 @@ public static class BotReplyEndpoint
 
     public static IEndpointRouteBuilder MapBotReplies(this IEndpointRouteBuilder app)
     {
-        app.MapPost(Path, ReceiveAsync).ExcludeFromDescription().DisableAntiforgery();
+        app.MapPost(Path, ReceiveAsync).DisableAntiforgery()
+            .WithName("BotReply")
+            .WithTags("Webhooks")
+            .WithSummary("The shop's bot forwards a contact's WhatsApp reply (YES, STOP, START) in Dispatch:Mode=Webhook")
+            .WithDescription($"Signed like the nudges HappiTrack posts to the bot: `{WebhookNudgeDispatcher.SignatureHeader}: sha256=<hex HMAC-SHA256 " +
+                "of the raw body with Dispatch:Webhook:Secret>`. 404 in other dispatch modes.")
+            .Accepts<Reply>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
     }
 
-    private sealed record Reply(string? Phone, string? Text, long? Timestamp);
+    /// <summary>The body, as read (and documented).</summary>
+    public sealed record Reply(
+        [property: Description("The contact's phone number, international format.")] string? Phone,
+        [property: Description("The message's text, 1-1000 characters.")] string? Text,
+        [property: Description("When the contact sent it, Unix seconds (optional; never later than now).")] long? Timestamp);
 
     private static async Task<Results<Ok, NotFound, ProblemHttpResult, ValidationProblem>> ReceiveAsync(
-        HttpRequest request, IOptions<DispatchOptions> options, WhatsAppWebhook webhook, AppDbContext db, TimeProvider clock,
+        HttpRequest request, [FromHeader(Name = WebhookNudgeDispatcher.SignatureHeader)] string? signature, IOptions<DispatchOptions> options, WhatsAppWebhook webhook, AppDbContext db, TimeProvider clock,
         ILoggerFactory loggers, CancellationToken ct)
     {
         var dispatch = options.Value;
@@ -39,7 +54,6 @@ public static class BotReplyEndpoint
         var logger = loggers.CreateLogger(typeof(BotReplyEndpoint));
         var body = await WhatsAppWebhookEndpoints.ReadBoundedAsync(request, MaxBodyBytes, ct);
         if (body is null) return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large.");
-        string? signature = request.Headers[WebhookNudgeDispatcher.SignatureHeader];
         if (string.IsNullOrEmpty(signature) || !WhatsAppWebhookEndpoints.SignatureMatches(body, signature, dispatch.Webhook.Secret))
         {
             logger.LogWarning("Bot reply refused: missing or wrong {Header}", WebhookNudgeDispatcher.SignatureHeader);

@@ -47,8 +47,16 @@ public static class NudgeApi
 
     public static IEndpointRouteBuilder MapNudgeApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/nudges", ListAsync).RequireAuthorization(AuthPolicies.AdminApi);
-        app.MapPost("/api/nudges/{id:int}/retry", RetryAsync).RequireAuthorization(AuthPolicies.AdminApi);
+        app.MapGet("/api/nudges", ListAsync).RequireAdminApi()
+            .WithName("ListNudges")
+            .WithTags("Nudges")
+            .WithSummary("The newest nudges (WhatsApp messages) with their status and funnel, optionally filtered");
+        app.MapPost("/api/nudges/{id:int}/retry", RetryAsync).RequireAdminApi()
+            .WithName("RetryNudge")
+            .WithTags("Nudges")
+            .WithSummary("Send a dead-lettered or failed nudge again (the guards still apply)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
 
@@ -89,13 +97,13 @@ public static class NudgeApi
     /// guards still apply). The same path as the outbox page, so a contact who has not consented is
     /// refused here too (409).
     /// </summary>
-    private static async Task<Results<Ok<NudgeDto>, NotFound, ProblemHttpResult>> RetryAsync(
+    private static async Task<Results<Ok<NudgeDto>, ProblemHttpResult>> RetryAsync(
         int id, AppDbContext db, OutboxAdmin outbox, CancellationToken ct)
     {
         var result = await outbox.RetryAsync(id, ct);
-        if (result.Refusal == ManualRefusal.NotFound) return TypedResults.NotFound();
+        if (result.Refusal == ManualRefusal.NotFound) return NudgeNotFound(id);
         var nudge = await db.Set<Nudge>().AsNoTracking().FirstOrDefaultAsync(n => n.Id == id, ct);
-        if (nudge is null) return TypedResults.NotFound();
+        if (nudge is null) return NudgeNotFound(id);
         if (!result.Succeeded)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
                 title: result.Refusal == ManualRefusal.NoConsent ? "The contact has not consented to WhatsApp messages." : "Only dead or failed nudges can be retried.",
@@ -103,4 +111,8 @@ public static class NudgeApi
                 extensions: new Dictionary<string, object?> { ["status"] = nudge.Status });
         return TypedResults.Ok(ToDto(nudge));
     }
+
+    // A problem document like every other /api error, not an empty 404 the status-code pages would turn into HTML.
+    private static ProblemHttpResult NudgeNotFound(int id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Nudge not found", detail: $"No nudge with id {id}.");
 }

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Contacts;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -24,15 +25,30 @@ public static class WhatsAppWebhookEndpoints
 
     public static IEndpointRouteBuilder MapWhatsAppWebhook(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Path, Verify).ExcludeFromDescription();
-        app.MapPost(Path, ReceiveAsync).ExcludeFromDescription().DisableAntiforgery();
+        app.MapGet(Path, Verify)
+            .WithName("WhatsAppWebhookVerify")
+            .WithTags("Webhooks")
+            .WithSummary("Meta's subscription handshake: echoes hub.challenge when hub.verify_token is WhatsApp:VerifyToken")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        app.MapPost(Path, ReceiveAsync).DisableAntiforgery()
+            .WithName("WhatsAppWebhook")
+            .WithTags("Webhooks")
+            .WithSummary("Meta's Cloud API notifications: delivery statuses and inbound messages (STOP, START, YES)")
+            .WithDescription($"Signed by Meta: `{SignatureHeader}: sha256=<hex HMAC-SHA256 of the raw body with WhatsApp:AppSecret>`. " +
+                "Every signed post is answered 200 (Meta retries anything else for days); malformed entries are skipped.")
+            .Accepts<JsonObject>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
     }
 
-    private static Results<ContentHttpResult, ProblemHttpResult> Verify(HttpRequest request, IOptions<WhatsAppOptions> options, ILoggerFactory loggers)
+    private static Results<ContentHttpResult, ProblemHttpResult> Verify(
+        [FromQuery(Name = "hub.mode")] string? mode, [FromQuery(Name = "hub.verify_token")] string? token,
+        [FromQuery(Name = "hub.challenge")] string? challenge, IOptions<WhatsAppOptions> options, ILoggerFactory loggers)
     {
         var expected = options.Value.VerifyToken;
-        string? mode = request.Query["hub.mode"], token = request.Query["hub.verify_token"], challenge = request.Query["hub.challenge"];
         if (string.IsNullOrEmpty(expected) || mode != "subscribe" || token is null || challenge is null || challenge.Length > 256
             || !FixedTimeEquals(token, expected))
         {
@@ -43,7 +59,8 @@ public static class WhatsAppWebhookEndpoints
     }
 
     private static async Task<Results<Ok, ProblemHttpResult>> ReceiveAsync(
-        HttpRequest request, IOptions<WhatsAppOptions> options, WhatsAppWebhook webhook, ILoggerFactory loggers, CancellationToken ct)
+        HttpRequest request, [FromHeader(Name = SignatureHeader)] string? signature,
+        IOptions<WhatsAppOptions> options, WhatsAppWebhook webhook, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger(typeof(WhatsAppWebhookEndpoints));
         var wa = options.Value;
@@ -53,7 +70,6 @@ public static class WhatsAppWebhookEndpoints
             logger.LogWarning("WhatsApp webhook post refused: body over {Limit} bytes", wa.MaxWebhookBodyBytes);
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large.");
         }
-        string? signature = request.Headers[SignatureHeader];
         if (string.IsNullOrEmpty(signature))
         {
             logger.LogWarning("WhatsApp webhook post refused: no {Header}", SignatureHeader);

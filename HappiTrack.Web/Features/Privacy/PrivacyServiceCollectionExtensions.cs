@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Security.Claims;
 using System.Text.Json;
 using HappiTrack.Web.Features.Contacts;
@@ -30,9 +31,20 @@ public static class PrivacyServiceCollectionExtensions
     /// <summary><c>GET /api/contacts/{id}/export</c> and <c>DELETE /api/contacts/{id}</c>.</summary>
     public static IEndpointRouteBuilder MapPrivacy(this IEndpointRouteBuilder app)
     {
-        var contacts = app.MapGroup("/api/contacts").RequireAuthorization(AuthPolicies.AdminApi);
-        contacts.MapGet("/{id:int}/export", PrivacyApi.ExportAsync);
-        contacts.MapDelete("/{id:int}", PrivacyApi.EraseAsync);
+        var contacts = app.MapGroup("/api/contacts").RequireAdminApi().WithTags("Privacy");
+        contacts.MapGet("/{id:int}/export", PrivacyApi.ExportAsync)
+            .WithName("ExportContact")
+            .WithSummary("Everything kept about a contact, as one JSON download (audited)")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        contacts.MapDelete("/{id:int}", PrivacyApi.EraseAsync)
+            .WithName("EraseContact")
+            .WithSummary("Erase a contact's personal data (orders are kept, anonymised); the reason is required")
+            .WithDescription("The reason comes as `?reason=` or as the JSON body `{\"reason\": \"...\"}`. " +
+                "409 when Privacy:SuppressionKey is not configured.")
+            .Accepts<ErasureRequest>(isOptional: true, "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
 }
@@ -89,5 +101,8 @@ internal static class PrivacyApi
     private static ValidationProblem Invalid(string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [message] }, title: "Invalid field 'reason'");
 }
+
+/// <summary>The documented body of an erasure; read as raw JSON so that a reason of the wrong type is a 400 naming it.</summary>
+public sealed record ErasureRequest([property: Description("Why the contact is erased (at most 500 characters), e.g. 'request by email 2026-12-01'.")] string Reason);
 
 public sealed record ErasureResponse(int ContactId, string Status, int EventsDeleted, int VisitorsUnlinked, int OrdersAnonymised, int NudgesBlanked);

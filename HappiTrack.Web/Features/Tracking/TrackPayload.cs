@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -291,3 +292,19 @@ public static class TrackPayload
         return null;
     }
 }
+
+/// <summary>
+/// The shape of a <c>POST /api/track</c> body, for the OpenAPI document only: <see cref="TrackPayload.Parse"/> reads the
+/// raw JSON itself, so each bad field is named in the 400 (e.g. <c>events[3].slug</c>).
+/// </summary>
+public sealed record TrackBatchDocument(
+    [property: Description("Payload version: 1.")] int V,
+    [property: Description("1 to 50 events.")] IReadOnlyList<TrackEventDocument> Events);
+
+public sealed record TrackEventDocument(
+    [property: Description("page_view, product_view, linger_specs, click, add_to_cart, remove_from_cart, exit_intent, mouse or scroll_depth.")] string Type,
+    [property: Description("The client's id of the event (11-64 URL-safe characters), so a re-sent batch is stored once.")] string? Id,
+    [property: Description("The product's slug; required for product events.")] string? Slug,
+    [property: Description("The client's time in milliseconds since 1970 (clamped to the server's).")] double? Ts,
+    [property: Description("Per type: path and ref (page_view), ms (linger_specs, exit_intent), label (click), cells (mouse), pct (scroll_depth).")]
+    Dictionary<string, object?>? Data);

@@ -33,7 +33,17 @@ public static class TrackingServiceCollectionExtensions
         app.MapPost(TrackEndpoint.Route, TrackEndpoint.HandleAsync)
             .WithMetadata(TrackingRateLimits.Marker.Instance)
             .DisableAntiforgery()
-            .ExcludeFromDescription();
+            .WithName("Track")
+            .WithTags("Tracking")
+            .WithSummary("Store a batch of tracker events for this browser")
+            .WithDescription("The storefront tracker's endpoint (first-party cookie `ht_vid`, issued on the first stored batch). " +
+                "202 once the events are committed; 204 and nothing stored for bots, `DNT`/`Sec-GPC` and the /privacy opt-out. " +
+                $"At most {TrackPayload.MaxBodyBytes} bytes and {TrackPayload.MaxEvents} events; client times are clamped to the server's.")
+            .Accepts<TrackBatchDocument>("application/json", "text/plain")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 }
