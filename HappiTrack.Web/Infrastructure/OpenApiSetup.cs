@@ -177,3 +177,22 @@ internal sealed class AdminApiOperations : IOpenApiOperationTransformer
         return Task.CompletedTask;
     }
 }
+
+/// <summary>
+/// Documents a request body the handler reads itself. <c>Accepts&lt;T&gt;()</c> would also make routing refuse other
+/// content types with an empty 415, which the status-code pages then turn into the site's HTML error page; the
+/// handlers answer a wrong content type with their own problem+json instead.
+/// </summary>
+public static class RequestBodyDocumentation
+{
+    public static RouteHandlerBuilder DescribesBody<T>(this RouteHandlerBuilder builder, bool isOptional = false, params string[] contentTypes) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, ct) =>
+        {
+            var schema = await context.GetOrCreateSchemaAsync(typeof(T), null, ct);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = !isOptional,
+                Content = contentTypes.ToDictionary(type => type, _ => new OpenApiMediaType { Schema = schema }),
+            };
+        });
+}

@@ -13,9 +13,13 @@ public class ErrorModel : PageModel
     public string Heading { get; private set; } = "";
     public string Message { get; private set; } = "";
 
-    public void OnGet(int? code) => Describe(code);
+    // No bound parameters: binding would read the re-executed request's form, and a hostile form body
+    // (a key like "a[b") throws in MVC's form value provider — the error page must not fail on the error.
+    public void OnGet() => Describe(QueryCode());
 
-    public void OnPost(int? code) => Describe(code);
+    public void OnPost() => Describe(QueryCode());
+
+    private int? QueryCode() => int.TryParse(Request.Query["code"], out var code) ? code : null;
 
     private void Describe(int? code)
     {

@@ -101,7 +101,7 @@ public static class ContactsServiceCollectionExtensions
             .WithName("InitContact")
             .WithTags("Contacts")
             .WithSummary("Create (201) or find (200) the contact of a phone number and return its tracked link")
-            .Accepts<ContactInitRequest>("application/json");
+            .DescribesBody<ContactInitRequest>(contentTypes: "application/json");
         return endpoints;
     }
 }

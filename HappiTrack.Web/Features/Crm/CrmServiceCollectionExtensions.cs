@@ -35,7 +35,7 @@ public static class CrmServiceCollectionExtensions
             .WithSummary("Preview (dryRun) or send a WhatsApp campaign to a segment of opted-in contacts")
             .WithDescription("A send must carry `previewId` from a dry run of the same message and segment (at most 15 minutes old) " +
                 "or `confirm`, the reach the caller expects. 409 when the preview is stale or the reach differs (with the current `reach`).")
-            .Accepts<BroadcastRequestDocument>("application/json")
+            .DescribesBody<BroadcastRequestDocument>(contentTypes: "application/json")
             .ProducesProblem(StatusCodes.Status409Conflict);
         campaigns.MapGet("/logs", CrmApi.LogsAsync)
             .WithName("CampaignLogs")

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Infrastructure;
 using System.ComponentModel;
 using System.Text.Json;
 using HappiTrack.Web.Data;
@@ -29,7 +30,7 @@ public static class BotReplyEndpoint
             .WithSummary("The shop's bot forwards a contact's WhatsApp reply (YES, STOP, START) in Dispatch:Mode=Webhook")
             .WithDescription($"Signed like the nudges HappiTrack posts to the bot: `{WebhookNudgeDispatcher.SignatureHeader}: sha256=<hex HMAC-SHA256 " +
                 "of the raw body with Dispatch:Webhook:Secret>`. 404 in other dispatch modes.")
-            .Accepts<Reply>("application/json")
+            .DescribesBody<Reply>(contentTypes: "application/json")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);

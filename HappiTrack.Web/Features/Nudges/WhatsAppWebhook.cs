@@ -1,3 +1,4 @@
+using HappiTrack.Web.Infrastructure;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -37,7 +38,7 @@ public static class WhatsAppWebhookEndpoints
             .WithSummary("Meta's Cloud API notifications: delivery statuses and inbound messages (STOP, START, YES)")
             .WithDescription($"Signed by Meta: `{SignatureHeader}: sha256=<hex HMAC-SHA256 of the raw body with WhatsApp:AppSecret>`. " +
                 "Every signed post is answered 200 (Meta retries anything else for days); malformed entries are skipped.")
-            .Accepts<JsonObject>("application/json")
+            .DescribesBody<JsonObject>(contentTypes: "application/json")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);

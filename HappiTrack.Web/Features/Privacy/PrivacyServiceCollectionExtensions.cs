@@ -42,7 +42,7 @@ public static class PrivacyServiceCollectionExtensions
             .WithSummary("Erase a contact's personal data (orders are kept, anonymised); the reason is required")
             .WithDescription("The reason comes as `?reason=` or as the JSON body `{\"reason\": \"...\"}`. " +
                 "409 when Privacy:SuppressionKey is not configured.")
-            .Accepts<ErasureRequest>(isOptional: true, "application/json")
+            .DescribesBody<ErasureRequest>(isOptional: true, "application/json")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         return app;

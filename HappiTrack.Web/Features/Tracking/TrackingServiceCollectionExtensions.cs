@@ -1,3 +1,4 @@
+using HappiTrack.Web.Infrastructure;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Tracking.Ingestion;
 using Microsoft.Extensions.Options;
@@ -39,7 +40,7 @@ public static class TrackingServiceCollectionExtensions
             .WithDescription("The storefront tracker's endpoint (first-party cookie `ht_vid`, issued on the first stored batch). " +
                 "202 once the events are committed; 204 and nothing stored for bots, `DNT`/`Sec-GPC` and the /privacy opt-out. " +
                 $"At most {TrackPayload.MaxBodyBytes} bytes and {TrackPayload.MaxEvents} events; client times are clamped to the server's.")
-            .Accepts<TrackBatchDocument>("application/json", "text/plain")
+            .DescribesBody<TrackBatchDocument>(contentTypes: ["application/json", "text/plain"])
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
