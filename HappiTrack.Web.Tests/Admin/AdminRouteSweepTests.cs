@@ -24,6 +24,7 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         "/api/track",
         "/api/whatsapp/webhook",
         "/api/whatsapp/confirm", // the bot's signed callback (issue 15.1); BotReplyEndpoint's tests cover its signature
+        "/api/sites/1/events", // a site's signed commerce events (issue 20); Sites/SiteEventsApiTests cover key, signature and idempotency
     };
 
     /// <summary>Admin-area pages that must work without a session.</summary>

@@ -24,7 +24,7 @@ public class InterestScorerTests : IAsyncLifetime
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    /// <summary>Applies the events stored since the last call, as one batch in one committed transaction.</summary>
+    /// <summary>Applies the events stored since the last call, as one batch, and saves the rows in one committed transaction.</summary>
     private async Task<ScoringResult> ApplyAsync(double threshold = 60, ScoringSettings? settings = null)
     {
         await using var scope = _app.Services.CreateAsyncScope();
@@ -34,6 +34,8 @@ public class InterestScorerTests : IAsyncLifetime
         await using var transaction = await db.Database.BeginTransactionAsync();
         var result = await scope.ServiceProvider.GetRequiredService<InterestScorer>()
             .ApplyAsync(events, settings ?? new ScoringSettings(), threshold, Kit.Now);
+        // The scorer only changes tracked rows; saving them is the caller's (the projector's) business.
+        await db.SaveChangesAsync();
         await transaction.CommitAsync();
         return result;
     }

@@ -69,8 +69,8 @@ internal sealed class GatedEventStore(IEventStore inner) : IEventStore
         await inner.WriteAsync(db, batches, ct);
     }
 
-    public Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct) =>
-        inner.LinkVisitorAsync(db, visitorId, contactId, now, ct);
+    public Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct, int siteId = 1) =>
+        inner.LinkVisitorAsync(db, visitorId, contactId, now, ct, siteId);
 
     public Task<int?> TouchVisitorAsync(AppDbContext db, string visitorId, DateTime now, CancellationToken ct) =>
         inner.TouchVisitorAsync(db, visitorId, now, ct);

@@ -1,5 +1,7 @@
 using System.Data.Common;
 using HappiTrack.Web.Features.Catalog;
+using HappiTrack.Web.Features.Shared;
+using HappiTrack.Web.Features.Sites;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
@@ -98,12 +100,14 @@ public static class DataServiceCollectionExtensions
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var shopZone = IanaZone(scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ShopOptions>>().Value.TimeZone);
         if (db.Database.IsSqlite())
         {
             // WAL lets the tracker's writer and page readers work side by side; the mode is stored in the file.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
             await db.Database.MigrateAsync(ct);
             await CatalogSeed.SeedAsync(db, ct);
+            await SiteSeed.SeedAsync(db, shopZone, ct);
             return;
         }
 
@@ -111,7 +115,17 @@ public static class DataServiceCollectionExtensions
         {
             await db.Database.MigrateAsync(ct);
             await CatalogSeed.SeedAsync(db, ct);
+            await SiteSeed.SeedAsync(db, shopZone, ct);
         }, ct);
+    }
+
+    /// <summary>The shop's zone as an IANA id (a site stores IANA ids; <c>Shop:TimeZone</c> may be a Windows id or empty).</summary>
+    private static string IanaZone(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id)) return "UTC";
+        var zone = ShopContext.ResolveZone(id);
+        if (zone.HasIanaId) return zone.Id;
+        return TimeZoneInfo.TryConvertWindowsIdToIanaId(zone.Id, out var iana) ? iana : "UTC";
     }
 
     /// <summary>

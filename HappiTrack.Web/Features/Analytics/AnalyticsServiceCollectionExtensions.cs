@@ -11,6 +11,7 @@ public static class AnalyticsServiceCollectionExtensions
         services.AddScoped<AnalyticsQueries>();
         services.AddScoped<RollupService>();
         services.AddScoped<AnalyticsDashboard>();
+        services.AddScoped<AdminOverview>();
         services.AddScoped<DemoDataGenerator>();
         services.AddScoped<AnalyticsJobs>();
         services.AddRecurringJob<AnalyticsJobs>(RollupService.RecurringJobId, j => j.RefreshRollups(CancellationToken.None), jobs => jobs.AnalyticsRollupCron);

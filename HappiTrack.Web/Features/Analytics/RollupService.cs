@@ -81,7 +81,7 @@ public sealed class RollupService(AppDbContext db, ShopCalendar calendar, TimePr
                 }
             }
 
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
             await db.Set<VisitorDayFact>().Where(f => f.Day == day).ExecuteDeleteAsync(ct);
             await db.Set<ProductDayStat>().Where(s => s.Day == day).ExecuteDeleteAsync(ct);
             await db.Set<HeatmapDay>().Where(h => h.Day == day).ExecuteDeleteAsync(ct);

@@ -1,4 +1,5 @@
 using HappiTrack.Web.Features.Catalog;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -17,6 +18,8 @@ public sealed class ShoppingCart
 
     public int Id { get; private set; }
     public string VisitorId { get; private set; } = null!;
+    /// <summary>The shop the cart lives in; <see cref="SiteIds.Trusty"/> for our own storefront.</summary>
+    public int SiteId { get; private set; } = SiteIds.Trusty;
     public DateTime CreatedAt { get; private set; }
     /// <summary>Last change by the shopper; the cart-rescue rule measures idleness from here.</summary>
     public DateTime UpdatedAt { get; private set; }
@@ -26,9 +29,10 @@ public sealed class ShoppingCart
 
     private ShoppingCart() { }
 
-    public ShoppingCart(string visitorId, DateTime now)
+    public ShoppingCart(string visitorId, DateTime now, int siteId = SiteIds.Trusty)
     {
         VisitorId = visitorId;
+        SiteId = siteId;
         CreatedAt = now;
         UpdatedAt = now;
     }
@@ -117,6 +121,7 @@ internal sealed class ShoppingCartConfiguration : IEntityTypeConfiguration<Shopp
         b.Property(c => c.VisitorId).HasMaxLength(32);
         b.HasIndex(c => c.VisitorId).IsUnique();
         b.HasIndex(c => c.UpdatedAt);
+        b.Property(c => c.SiteId).HasDefaultValue(SiteIds.Trusty);
         b.Property(c => c.Version).IsConcurrencyToken();
         b.HasMany(c => c.Lines).WithOne().HasForeignKey(l => l.CartId).OnDelete(DeleteBehavior.Cascade);
         b.Navigation(c => c.Lines).UsePropertyAccessMode(PropertyAccessMode.Field);

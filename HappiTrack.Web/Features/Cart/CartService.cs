@@ -60,7 +60,8 @@ public sealed class CartService(AppDbContext db, TimeProvider clock, IProjectEve
     public async Task<CartResult> AddAsync(string visitorId, int productId, int? quantity, CancellationToken ct = default)
     {
         if (quantity is not (>= 1 and <= ShoppingCart.MaxQuantity)) return CartResult.Fail("quantity", QuantityMessage);
-        if (!await db.Products.AnyAsync(p => p.Id == productId, ct)) return CartResult.Fail("productId", UnknownProductMessage);
+        // The storefront cart sells Trusty's catalogue only; another site's products arrive through its own events.
+        if (!await db.Products.AnyAsync(p => p.Id == productId && p.SiteId == SiteIds.Trusty, ct)) return CartResult.Fail("productId", UnknownProductMessage);
 
         return await WithRetryAsync(() => AddOnceAsync(visitorId, productId, quantity.Value, ct));
     }

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -9,6 +10,12 @@ public sealed class Order
     public int Id { get; set; }
     /// <summary>Shown in URLs instead of the sequential id, so order numbers cannot be enumerated.</summary>
     public required string PublicId { get; set; }
+    /// <summary>The shop the order was placed in; <see cref="SiteIds.Trusty"/> for our own checkout.</summary>
+    public int SiteId { get; set; } = SiteIds.Trusty;
+    /// <summary>The shop's own order id, for orders reported by another site's server (unique per site).</summary>
+    public string? ExternalId { get; set; }
+    /// <summary>Set when the shop reported the order cancelled.</summary>
+    public DateTime? CancelledAt { get; set; }
     public required string VisitorId { get; set; }
     public int? ContactId { get; set; }
     public required string CustomerName { get; set; }
@@ -61,6 +68,10 @@ internal sealed class OrderConfiguration : IEntityTypeConfiguration<Order>
         b.HasIndex(o => new { o.ContactId, o.PlacedAt });
         b.HasIndex(o => o.PlacedAt);
         b.HasIndex(o => o.VisitorId);
+        b.Property(o => o.SiteId).HasDefaultValue(SiteIds.Trusty);
+        b.Property(o => o.ExternalId).HasMaxLength(64);
+        b.HasIndex(o => new { o.SiteId, o.ExternalId }).IsUnique();
+        b.HasIndex(o => new { o.SiteId, o.PlacedAt });
         b.HasMany(o => o.Lines).WithOne().HasForeignKey(l => l.OrderId).OnDelete(DeleteBehavior.Cascade);
     }
 }

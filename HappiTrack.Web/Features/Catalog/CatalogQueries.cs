@@ -41,10 +41,13 @@ public sealed record CatalogFilter(string? Query, string? Category, string? Tag,
 /// <summary>Read-only catalog queries for the storefront pages; projections, no tracking.</summary>
 public sealed class CatalogQueries(AppDbContext db, ShopContext shop, TimeProvider clock, IOptionsMonitor<ShopOptions> shopOptions)
 {
+    // The storefront is Trusty's: another site's products (issue 20) are never shown or sold here.
+    private IQueryable<Product> TrustyProducts => db.Products.AsNoTracking().Where(p => p.SiteId == SiteIds.Trusty);
+
     public async Task<ProductDetails?> FindBySlugAsync(string slug, CancellationToken ct = default)
     {
         if (!Slugs.IsSlug(slug)) return null;
-        var product = await db.Products.AsNoTracking()
+        var product = await TrustyProducts
             .Include(p => p.Category).Include(p => p.Specs).Include(p => p.Tags)
             .AsSplitQuery()
             .FirstOrDefaultAsync(p => p.Slug == slug, ct);
@@ -58,12 +61,12 @@ public sealed class CatalogQueries(AppDbContext db, ShopContext shop, TimeProvid
     public async Task<ProductDetails?> FeaturedAsync(CancellationToken ct = default)
     {
         var pinned = shopOptions.CurrentValue.FeaturedDeal;
-        int? pinnedId = Slugs.IsSlug(pinned) ? await db.Products.Where(p => p.Slug == pinned).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct) : null;
+        int? pinnedId = Slugs.IsSlug(pinned) ? await TrustyProducts.Where(p => p.Slug == pinned).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct) : null;
         int id;
         if (pinnedId is { } held) id = held;
         else
         {
-            var ids = await db.Products.AsNoTracking().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
+            var ids = await TrustyProducts.OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
             if (ids.Count == 0) return null;
             id = ids[DealIndex(ShopToday(), ids.Count)];
         }
@@ -93,7 +96,7 @@ public sealed class CatalogQueries(AppDbContext db, ShopContext shop, TimeProvid
 
     public async Task<IReadOnlyList<ProductCard>> SearchAsync(CatalogFilter filter, CancellationToken ct = default)
     {
-        var products = db.Products.AsNoTracking();
+        var products = TrustyProducts;
         if (filter.Category is { } category)
             products = products.Where(p => p.Category.Slug == category);
         if (filter.Tag is { } tag)
@@ -119,12 +122,12 @@ public sealed class CatalogQueries(AppDbContext db, ShopContext shop, TimeProvid
     }
 
     public async Task<IReadOnlyList<Category>> CategoriesAsync(CancellationToken ct = default) =>
-        await db.Categories.AsNoTracking().OrderBy(c => c.Name).ToListAsync(ct);
+        await db.Categories.AsNoTracking().Where(c => c.SiteId == SiteIds.Trusty).OrderBy(c => c.Name).ToListAsync(ct);
 
     /// <summary>Aesthetic and price-band tags: the facets worth a filter chip (brands and categories have their own nav).</summary>
     public async Task<IReadOnlyList<TagChip>> FilterTagsAsync(CancellationToken ct = default) =>
         await db.Tags.AsNoTracking()
-            .Where(t => t.Kind == TagKind.Aesthetic || t.Kind == TagKind.PriceBand)
+            .Where(t => t.SiteId == SiteIds.Trusty && (t.Kind == TagKind.Aesthetic || t.Kind == TagKind.PriceBand))
             .OrderBy(t => t.Kind).ThenBy(t => t.Name)
             .Select(t => new TagChip(t.Slug, t.Name, t.Kind))
             .ToListAsync(ct);

@@ -1,4 +1,5 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Catalog;
@@ -78,7 +79,7 @@ public static class CatalogSeed
 
     public static async Task SeedAsync(AppDbContext db, CancellationToken ct = default)
     {
-        var categories = await db.Categories.ToDictionaryAsync(c => c.Slug, ct);
+        var categories = await db.Categories.Where(c => c.SiteId == SiteIds.Trusty).ToDictionaryAsync(c => c.Slug, ct);
         foreach (var (slug, name) in CategoryNames)
         {
             if (!categories.ContainsKey(slug))
@@ -88,7 +89,7 @@ public static class CatalogSeed
             }
         }
 
-        var tags = await db.Tags.ToDictionaryAsync(t => t.Slug, ct);
+        var tags = await db.Tags.Where(t => t.SiteId == SiteIds.Trusty).ToDictionaryAsync(t => t.Slug, ct);
         Tag TagFor(string slug, string name, TagKind kind)
         {
             if (!tags.TryGetValue(slug, out var tag))
@@ -100,7 +101,7 @@ public static class CatalogSeed
             return tag;
         }
 
-        var existing = (await db.Products.Select(p => p.Slug).ToListAsync(ct)).ToHashSet();
+        var existing = (await db.Products.Where(p => p.SiteId == SiteIds.Trusty).Select(p => p.Slug).ToListAsync(ct)).ToHashSet();
         foreach (var item in Items.Where(i => !existing.Contains(i.Slug)))
         {
             var category = categories[item.Category];

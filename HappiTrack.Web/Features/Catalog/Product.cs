@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -6,6 +7,8 @@ namespace HappiTrack.Web.Features.Catalog;
 public sealed class Category
 {
     public int Id { get; set; }
+    /// <summary>Trusty's catalogue is site 1; another site's categories, tags and products are its own (issue 20).</summary>
+    public int SiteId { get; set; } = SiteIds.Trusty;
     public required string Slug { get; set; }
     public required string Name { get; set; }
 }
@@ -14,6 +17,7 @@ public sealed class Category
 public sealed class Tag
 {
     public int Id { get; set; }
+    public int SiteId { get; set; } = SiteIds.Trusty;
     public required string Slug { get; set; }
     public required string Name { get; set; }
     public required TagKind Kind { get; set; }
@@ -24,6 +28,12 @@ public enum TagKind { Brand = 0, Category = 1, PriceBand = 2, Aesthetic = 3 }
 public sealed class Product
 {
     public int Id { get; set; }
+    /// <summary>Products of another site are created on first sight by its commerce events; the slug is unique per site.</summary>
+    public int SiteId { get; set; } = SiteIds.Trusty;
+    /// <summary>The product's page on another site's own shop (absolute http(s)); null for Trusty's products.</summary>
+    public string? ExternalUrl { get; set; }
+    /// <summary>The product's image on another site's shop (absolute http(s)); Trusty's images are <see cref="ImagePath"/>.</summary>
+    public string? ExternalImageUrl { get; set; }
     public required string Slug { get; set; }
     public required string Name { get; set; }
     public required string Brand { get; set; }
@@ -53,7 +63,8 @@ internal sealed class CategoryConfiguration : IEntityTypeConfiguration<Category>
     {
         b.Property(c => c.Slug).HasMaxLength(64);
         b.Property(c => c.Name).HasMaxLength(100);
-        b.HasIndex(c => c.Slug).IsUnique();
+        b.Property(c => c.SiteId).HasDefaultValue(SiteIds.Trusty);
+        b.HasIndex(c => new { c.SiteId, c.Slug }).IsUnique();
     }
 }
 
@@ -63,7 +74,8 @@ internal sealed class TagConfiguration : IEntityTypeConfiguration<Tag>
     {
         b.Property(t => t.Slug).HasMaxLength(64);
         b.Property(t => t.Name).HasMaxLength(100);
-        b.HasIndex(t => t.Slug).IsUnique();
+        b.Property(t => t.SiteId).HasDefaultValue(SiteIds.Trusty);
+        b.HasIndex(t => new { t.SiteId, t.Slug }).IsUnique();
     }
 }
 
@@ -75,7 +87,10 @@ internal sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
         b.Property(p => p.Name).HasMaxLength(200);
         b.Property(p => p.Brand).HasMaxLength(100);
         b.Property(p => p.Summary).HasMaxLength(2000);
-        b.HasIndex(p => p.Slug).IsUnique();
+        b.Property(p => p.SiteId).HasDefaultValue(SiteIds.Trusty);
+        b.HasIndex(p => new { p.SiteId, p.Slug }).IsUnique();
+        b.Property(p => p.ExternalUrl).HasMaxLength(1000);
+        b.Property(p => p.ExternalImageUrl).HasMaxLength(1000);
         b.Ignore(p => p.ImagePath);
         b.HasMany(p => p.Specs).WithOne().HasForeignKey(s => s.ProductId).OnDelete(DeleteBehavior.Cascade);
         b.HasMany(p => p.Tags).WithMany().UsingEntity("ProductTags");

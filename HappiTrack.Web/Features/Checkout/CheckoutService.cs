@@ -63,7 +63,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
 
         // The order, its token redemption and a new contact's opt-in must outlive an OS crash, not only a process crash.
         await using var durable = await db.DurableWritesAsync(ct);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
         var cart = await db.Carts.Include(c => c.Lines).ThenInclude(l => l.Product)
             .FirstOrDefaultAsync(c => c.VisitorId == visitorId, ct);
         if (cart is null || cart.IsEmpty) errors[CheckoutFields.Cart] = EmptyCartMessage;
@@ -138,6 +138,83 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
         return new CheckoutResult(order, new Dictionary<string, string>());
     }
 
+    /// <summary>
+    /// An order another site's server reported (signed, issue 20), placed through the same steps as Trusty's
+    /// checkout in one transaction: the order, attribution to the nudge last touched, the purchase events the
+    /// VIP rule counts, stop-on-purchase for the visitor's cart. The shop vouches for its customer's phone, so
+    /// the order belongs to that number's contact (created on first sight at this site); an opt-in the
+    /// shop reports is consent given at its checkout, recorded with <paramref name="consentSource"/>.
+    /// </summary>
+    /// <returns>The order, or the one already stored under the same site and order id (nothing new is written).</returns>
+    public async Task<(Order Order, bool Created)> PlaceSiteOrderAsync(SiteOrder request, CancellationToken ct = default)
+    {
+        await using var durable = await db.DurableWritesAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var existing = await db.Orders.AsNoTracking().FirstOrDefaultAsync(o => o.SiteId == request.SiteId && o.ExternalId == request.ExternalId, ct);
+        if (existing is not null) return (existing, false);
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        Contact? contact = null;
+        if (!await suppression.IsSuppressedAsync(request.Phone, ct))
+        {
+            contact = await db.Contacts.FirstOrDefaultAsync(c => c.Phone == request.Phone, ct);
+            if (contact is null)
+            {
+                contact = new Contact { Phone = request.Phone, Name = request.CustomerName, LinkToken = LinkToken.New(), CreatedAt = now, SiteId = request.SiteId };
+                db.Contacts.Add(contact);
+            }
+            if (request.OptIn) contact.OptIn(request.ConsentSource, now);
+            await db.SaveChangesAsync(ct);
+        }
+
+        var visitor = await ServerEvents.TouchVisitorAsync(db, events, request.VisitorId, now, ct);
+        var lines = request.Lines.Select(l => new OrderLine
+        {
+            ProductId = l.ProductId,
+            ProductSlug = l.Slug,
+            ProductName = l.Name,
+            UnitPriceCents = l.UnitPriceCents,
+            Quantity = l.Quantity,
+            LineTotalCents = l.UnitPriceCents * l.Quantity,
+        }).ToList();
+        var subtotal = lines.Sum(l => l.LineTotalCents);
+        var order = new Order
+        {
+            PublicId = NewPublicId(),
+            SiteId = request.SiteId,
+            ExternalId = request.ExternalId,
+            VisitorId = visitor.Id,
+            ContactId = contact?.Id ?? visitor.ContactId,
+            CustomerName = request.CustomerName,
+            Phone = request.Phone,
+            WhatsAppOptIn = request.OptIn,
+            SubtotalCents = subtotal,
+            // What the shop charged is the shop's business (its own discounts and shipping); the difference is kept as is.
+            DiscountCents = Math.Max(0, subtotal - request.TotalCents),
+            TotalCents = request.TotalCents,
+            PlacedAt = now,
+            Lines = lines,
+        };
+        db.Orders.Add(order);
+        await attribution.AttributeAsync(order, ct);
+
+        var buyer = new ServerVisitor(visitor.Id, order.ContactId);
+        foreach (var line in lines)
+            ServerEvents.Add(db, buyer, EventTypes.Purchase, now, line.ProductId,
+                new { qty = line.Quantity, cents = line.LineTotalCents, order = order.PublicId }).SiteId = request.SiteId;
+
+        var cart = await db.Carts.Include(c => c.Lines).FirstOrDefaultAsync(c => c.VisitorId == visitor.Id && c.SiteId == request.SiteId, ct);
+        if (cart is not null)
+        {
+            await NudgeOutbox.CancelCartRescuesAsync(db, cart.Id, ct);
+            cart.Clear(now);
+        }
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        projectEvents.EventsWritten();
+        return (order, true);
+    }
+
     /// <summary>Records the authoritative <c>checkout</c> funnel step when the checkout page is shown with items.</summary>
     public async Task RecordCheckoutViewAsync(string visitorId, CancellationToken ct = default)
     {
@@ -199,6 +276,12 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
 
     private static string NewPublicId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 }
+
+/// <summary>An order reported by another site's server; lines are already resolved to that site's products.</summary>
+public sealed record SiteOrder(int SiteId, string ExternalId, string VisitorId, string Phone, string CustomerName, bool OptIn, string ConsentSource,
+    long TotalCents, IReadOnlyList<SiteOrderLine> Lines);
+
+public sealed record SiteOrderLine(int ProductId, string Slug, string Name, long UnitPriceCents, int Quantity);
 
 public sealed record DiscountCheck(bool IsValid, long DiscountCents, string? Message)
 {

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -9,6 +10,11 @@ public sealed class Contact
     public int Id { get; set; }
     /// <summary>E.164, e.g. <c>+4915112345678</c>.</summary>
     public required string Phone { get; set; }
+    /// <summary>
+    /// The site where the person was first seen. A person is one contact per shop owner whichever of its
+    /// sites they use, so the phone stays unique across sites and rules and caps apply to the person.
+    /// </summary>
+    public int SiteId { get; set; } = SiteIds.Trusty;
     public string? Name { get; set; }
     /// <summary>The secret in the contact's tracked link <c>/?ht=...</c>; 128+ random bits.</summary>
     public required string LinkToken { get; set; }
@@ -137,5 +143,7 @@ internal sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
         b.HasIndex(c => c.Purchases);
         b.HasIndex(c => c.Name);
         b.HasIndex(c => c.VipStatus);
+        b.Property(c => c.SiteId).HasDefaultValue(SiteIds.Trusty);
+        b.HasIndex(c => c.SiteId);
     }
 }

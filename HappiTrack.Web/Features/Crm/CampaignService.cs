@@ -308,7 +308,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     {
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
         if (campaign.Id == 0) db.Add(campaign);
         else
         {

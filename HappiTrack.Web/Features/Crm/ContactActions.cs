@@ -75,7 +75,7 @@ public sealed class ContactActions(AppDbContext db, TimeProvider clock, IAuditLo
     /// <summary>Withdraws consent and cancels the contact's waiting messages in one transaction.</summary>
     public async Task<ContactActionResult?> OptOutAsync(int contactId, CancellationToken ct)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
         var contact = await db.Contacts.Include(c => c.ConsentHistory).FirstOrDefaultAsync(c => c.Id == contactId, ct);
         if (contact is null) return null;
         if (contact.OptedOut) return new(true, "This contact had already opted out.");

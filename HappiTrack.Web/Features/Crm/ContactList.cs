@@ -1,15 +1,21 @@
 using System.Linq.Expressions;
+using System.Globalization;
+using System.Text;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Scoring;
 using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Crm;
 
-/// <summary>A page of the contacts table; <see cref="Sort"/> is e.g. <c>-score</c> (a leading minus sorts descending).</summary>
+/// <summary>
+/// A page of the contacts table; <see cref="Sort"/> is e.g. <c>-score</c> (a leading minus sorts descending).
+/// <see cref="HasCart"/>: the contact has a browser (a linked visitor) whose cart holds at least one product.
+/// </summary>
 public sealed record ContactListQuery(int Page = 1, int PageSize = 25, string? Search = null, string Sort = ContactList.DefaultSort,
-    bool? Vip = null, bool? OptedIn = null, double? MinScore = null);
+    bool? Vip = null, bool? OptedIn = null, double? MinScore = null, bool? HasCart = null);
 
 public sealed record ContactListPage(int Page, int PageSize, int Total, string Sort, IReadOnlyList<ContactSummary> Items);
 
@@ -24,7 +30,7 @@ public sealed class ContactList(AppDbContext db, RuleSettingsService settingsSer
     public const string DefaultSort = "-lastSeen";
     public const int MaxPageSize = 200;
     public const int MaxSearchLength = 100;
-    public static readonly IReadOnlyList<string> SortFields = ["lastSeen", "score", "name", "purchases", "id", "phone"];
+    public static readonly IReadOnlyList<string> SortFields = ["lastSeen", "score", "name", "purchases", "vip", "optIn", "id", "phone"];
 
     public static Dictionary<string, string[]> Validate(ContactListQuery query)
     {
@@ -41,6 +47,79 @@ public sealed class ContactList(AppDbContext db, RuleSettingsService settingsSer
     {
         var halfLife = (await settingsService.GetAsync(ct)).Scoring.HalfLife;
         var now = clock.GetUtcNow().UtcDateTime;
+        var contacts = Filtered(query, now, halfLife);
+        var total = await contacts.CountAsync(ct);
+        var rows = await Ordered(contacts, query.Sort).Skip((query.Page - 1) * query.PageSize).Take(query.PageSize)
+            .Select(c => new
+            {
+                c.Id, c.Phone, c.Name, c.InterestScore, c.InterestAsOf, c.TopTags, c.Purchases, c.VipStatus, c.OptedIn, c.OptedOut, c.LastSeenAt,
+                c.MostDesiredScore,
+                Desired = db.Products.Where(p => p.Id == c.MostDesiredProductId).Select(p => new { p.Id, p.Slug, p.Name }).FirstOrDefault(),
+            })
+            .ToListAsync(ct);
+        var items = rows.Select(r => new ContactSummary(
+            r.Id, r.Phone, r.Name, ContactRanking.ScoreAt(r.InterestScore, r.InterestAsOf, now, halfLife),
+            string.IsNullOrEmpty(r.TopTags) ? [] : r.TopTags.Split(','),
+            r.Desired is null ? null : new ScoreDto(r.Desired.Id, r.Desired.Slug, r.Desired.Name, ContactRanking.ScoreAt(r.MostDesiredScore, r.InterestAsOf, now, halfLife)),
+            r.Purchases, r.VipStatus, r.OptedIn, r.OptedOut, r.LastSeenAt)).ToList();
+        return new ContactListPage(query.Page, query.PageSize, total, query.Sort, items);
+    }
+
+    /// <summary>How many contacts the filters of <paramref name="query"/> match (page and sort ignored).</summary>
+    public async Task<int> CountAsync(ContactListQuery query, CancellationToken ct)
+    {
+        var halfLife = (await settingsService.GetAsync(ct)).Scoring.HalfLife;
+        return await Filtered(query, clock.GetUtcNow().UtcDateTime, halfLife).CountAsync(ct);
+    }
+
+    public static readonly IReadOnlyList<string> CsvColumns =
+        ["Id", "Name", "Phone", "Interest score", "Purchases", "VIP", "Opt-in", "Has cart", "Most desired product", "Top tags", "Last seen (UTC)"];
+
+    /// <summary>
+    /// Every contact the filters match (not only one page), in the list's order, as CSV. Rows are streamed from
+    /// one query in chunks, so 100,000 contacts are never held in memory at once; cells are formula-safe (<see cref="Csv"/>).
+    /// </summary>
+    /// <returns>The number of rows written.</returns>
+    public async Task<int> WriteCsvAsync(ContactListQuery query, Stream output, CancellationToken ct)
+    {
+        var halfLife = (await settingsService.GetAsync(ct)).Scoring.HalfLife;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var rows = Ordered(Filtered(query, now, halfLife), query.Sort)
+            .Select(c => new
+            {
+                c.Id, c.Phone, c.Name, c.InterestScore, c.InterestAsOf, c.TopTags, c.Purchases, c.VipStatus, c.OptedIn, c.OptedOut, c.LastSeenAt,
+                HasCart = db.Carts.Any(cart => cart.Lines.Any() && db.Visitors.Any(v => v.Id == cart.VisitorId && v.ContactId == c.Id)),
+                Desired = db.Products.Where(p => p.Id == c.MostDesiredProductId).Select(p => p.Name).FirstOrDefault(),
+            })
+            .AsAsyncEnumerable();
+        var sb = new StringBuilder();
+        Csv.WriteRow(sb, CsvColumns);
+        var count = 0;
+        await foreach (var r in rows.WithCancellation(ct))
+        {
+            var score = ContactRanking.ScoreAt(r.InterestScore, r.InterestAsOf, now, halfLife);
+            Csv.WriteRow(sb,
+            [
+                r.Id.ToString(CultureInfo.InvariantCulture), r.Name ?? "", r.Phone, score.ToString("0.##", CultureInfo.InvariantCulture),
+                r.Purchases.ToString(CultureInfo.InvariantCulture), r.VipStatus ? "yes" : "no",
+                r.OptedOut ? "opted out" : r.OptedIn ? "opted in" : "no opt-in", r.HasCart ? "yes" : "no", r.Desired ?? "",
+                (r.TopTags ?? "").Replace(",", ", "), r.LastSeenAt is { } seen ? seen.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "",
+            ]);
+            count++;
+            if (sb.Length > 32_000) await FlushAsync();
+        }
+        await FlushAsync();
+        return count;
+
+        async Task FlushAsync()
+        {
+            await output.WriteAsync(Encoding.UTF8.GetBytes(sb.ToString()), ct);
+            sb.Clear();
+        }
+    }
+
+    private IQueryable<Contact> Filtered(ContactListQuery query, DateTime now, TimeSpan halfLife)
+    {
         var contacts = db.Contacts.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
@@ -61,9 +140,19 @@ public sealed class ContactList(AppDbContext db, RuleSettingsService settingsSer
             var threshold = ContactRanking.RankThreshold(query.MinScore.Value, now, halfLife);
             contacts = contacts.Where(c => c.InterestRank >= threshold);
         }
+        if (query.HasCart is { } hasCart)
+        {
+            // An EXISTS over the indexed Visitors.ContactId and Carts.VisitorId, evaluated by the database.
+            contacts = contacts.Where(c => db.Carts.Any(cart => cart.Lines.Any()
+                && db.Visitors.Any(v => v.Id == cart.VisitorId && v.ContactId == c.Id)) == hasCart);
+        }
+        return contacts;
+    }
 
-        var total = await contacts.CountAsync(ct);
-        var descending = query.Sort.StartsWith('-');
+    /// <summary>The list's order, in SQL; every sort but the unique ones ends with id, so OFFSET pages never repeat or skip a row.</summary>
+    private IOrderedQueryable<Contact> Ordered(IQueryable<Contact> contacts, string sort)
+    {
+        var descending = sort.StartsWith('-');
         // SQLite sorts NULL below every value and PostgreSQL above it; both keep SQLite's order here,
         // so contacts with no interest, name or visit sink to the end of a descending list.
         var nullsSortHigh = !db.Database.IsSqlite();
@@ -79,29 +168,18 @@ public sealed class ContactList(AppDbContext db, RuleSettingsService settingsSer
                 : contacts.OrderByDescending(isNull).ThenBy(key);
         }
         IOrderedQueryable<Contact> ThenById(IOrderedQueryable<Contact> q) => descending ? q.ThenByDescending(c => c.Id) : q.ThenBy(c => c.Id);
-        var ordered = query.Sort.TrimStart('-') switch
+        return sort.TrimStart('-') switch
         {
             "score" => ThenById(By(c => c.InterestRank)),
             "name" => ThenById(By(c => c.Name)),
             "purchases" => ThenById(By(c => c.Purchases)),
+            "vip" => ThenById(By(c => c.VipStatus)),
+            // Opted out < no opt-in < may be messaged: descending puts the contacts one may message first.
+            "optIn" => ThenById(By(c => c.OptedOut ? 0 : c.OptedIn ? 2 : 1)),
             "phone" => By(c => c.Phone),
             "id" => By(c => c.Id),
             _ => ThenById(By(c => c.LastSeenAt)),
         };
-        var rows = await ordered.Skip((query.Page - 1) * query.PageSize).Take(query.PageSize)
-            .Select(c => new
-            {
-                c.Id, c.Phone, c.Name, c.InterestScore, c.InterestAsOf, c.TopTags, c.Purchases, c.VipStatus, c.OptedIn, c.OptedOut, c.LastSeenAt,
-                c.MostDesiredScore,
-                Desired = db.Products.Where(p => p.Id == c.MostDesiredProductId).Select(p => new { p.Id, p.Slug, p.Name }).FirstOrDefault(),
-            })
-            .ToListAsync(ct);
-        var items = rows.Select(r => new ContactSummary(
-            r.Id, r.Phone, r.Name, ContactRanking.ScoreAt(r.InterestScore, r.InterestAsOf, now, halfLife),
-            string.IsNullOrEmpty(r.TopTags) ? [] : r.TopTags.Split(','),
-            r.Desired is null ? null : new ScoreDto(r.Desired.Id, r.Desired.Slug, r.Desired.Name, ContactRanking.ScoreAt(r.MostDesiredScore, r.InterestAsOf, now, halfLife)),
-            r.Purchases, r.VipStatus, r.OptedIn, r.OptedOut, r.LastSeenAt)).ToList();
-        return new ContactListPage(query.Page, query.PageSize, total, query.Sort, items);
     }
 
     private static string EscapeLike(string value) =>

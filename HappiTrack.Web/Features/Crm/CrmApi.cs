@@ -21,7 +21,7 @@ internal static class CrmApi
 
     /// <summary>Query values arrive as strings so a malformed one is answered with problem+json naming it.</summary>
     public static async Task<Results<Ok<ContactListPage>, ValidationProblem>> ListContactsAsync(
-        ContactList list, string? page, string? pageSize, string? search, string? sort, string? vip, string? optedIn, string? minScore, CancellationToken ct)
+        ContactList list, string? page, string? pageSize, string? search, string? sort, string? vip, string? optedIn, string? minScore, string? hasCart, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var query = new ContactListQuery(
@@ -31,7 +31,8 @@ internal static class CrmApi
             Sort: string.IsNullOrWhiteSpace(sort) ? ContactList.DefaultSort : sort,
             Vip: ParseBool(vip, "vip", errors),
             OptedIn: ParseBool(optedIn, "optedIn", errors),
-            MinScore: ParseDouble(minScore, "minScore", errors));
+            MinScore: ParseDouble(minScore, "minScore", errors),
+            HasCart: ParseBool(hasCart, "hasCart", errors));
         foreach (var (key, value) in ContactList.Validate(query)) errors.TryAdd(key, value);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         return TypedResults.Ok(await list.GetAsync(query, ct));

@@ -22,7 +22,7 @@ public sealed class BrowsingDataEraser(AppDbContext db, IAuditLog audit)
 {
     public async Task<BrowsingErasure> EraseAsync(string visitorId, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.Database.BeginWriteTransactionAsync(ct);
         var events = await db.Events.Where(e => e.VisitorId == visitorId).ExecuteDeleteAsync(ct);
         // A linked visitor's scores were merged into the contact's rows on link; only the anonymous subject is this browser's alone.
         var subject = Subject.Visitor(visitorId);

@@ -34,7 +34,7 @@ public sealed class ContactEraser(AppDbContext db, PhoneSuppression suppression,
         var now = clock.GetUtcNow().UtcDateTime;
         var phone = contact.Phone;
         var phoneHash = suppression.Hash(phone);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.Database.BeginWriteTransactionAsync(ct);
 
         var visitorIds = await db.Visitors.Where(v => v.ContactId == contactId).Select(v => v.Id).ToListAsync(ct);
         var events = await db.Events.Where(e => e.ContactId == contactId).ExecuteDeleteAsync(ct);

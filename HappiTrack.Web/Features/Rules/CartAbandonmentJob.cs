@@ -42,7 +42,7 @@ public sealed class CartAbandonmentJob(
         foreach (var cartId in candidates)
         {
             db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
             var cart = await db.Carts.Include(c => c.Lines).FirstAsync(c => c.Id == cartId, ct);
             var contactId = await db.Visitors.Where(v => v.Id == cart.VisitorId).Select(v => v.ContactId).FirstOrDefaultAsync(ct);
             var contact = contactId is null ? null : await db.Contacts.FirstOrDefaultAsync(c => c.Id == contactId, ct);

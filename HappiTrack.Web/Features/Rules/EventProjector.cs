@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Scoring;
 using HappiTrack.Web.Features.Settings;
+using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -27,10 +29,11 @@ internal sealed class ProjectorCheckpointConfiguration : IEntityTypeConfiguratio
 
 /// <summary>
 /// The project-events job's work (<see cref="ProjectEventsJob"/>): the checkpoint and the transaction
-/// loop. Reads events after its checkpoint in id order, in bounded batches, and in ONE transaction per
-/// batch has <see cref="InterestScorer"/> apply them to the interest rows, <see cref="EventRules"/>
-/// evaluate what they set off, the CRM list columns refresh, and advances the checkpoint. A crash rolls
-/// all of it back, so each event is applied exactly once, and scoring stays off the ingestion hot path.
+/// loop. Reads events after its checkpoint in id order, in bounded batches, has <see cref="InterestScorer"/>
+/// apply them to the (tracked, unsaved) interest rows, then in ONE short write transaction per batch
+/// claims the batch by advancing the checkpoint, saves the scores, has <see cref="EventRules"/> evaluate
+/// what they set off and the CRM list columns refresh. A crash rolls all of it back, so each event is
+/// applied exactly once, and scoring stays off the ingestion hot path and outside SQLite's write lock.
 /// </summary>
 public sealed class EventProjector(
     AppDbContext db,
@@ -80,37 +83,54 @@ public sealed class EventProjector(
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var position = await db.Set<ProjectorCheckpoint>().Where(c => c.Name == CheckpointName).Select(c => (long?)c.Position).FirstOrDefaultAsync(ct);
-        if (position is null)
-        {
-            db.Add(new ProjectorCheckpoint { Name = CheckpointName, Position = 0, UpdatedAt = now });
-            await db.SaveChangesAsync(ct);
-            position = 0;
-        }
-
-        var events = await db.Events.AsNoTracking().Where(e => e.Id > position).OrderBy(e => e.Id).Take(BatchSize).ToListAsync(ct);
-        if (events.Count > 0)
-        {
-            var newPosition = events[^1].Id;
-            // Claims the batch: another projector that read the same checkpoint updates zero rows and backs off.
-            var claimed = await db.Set<ProjectorCheckpoint>()
-                .Where(c => c.Name == CheckpointName && c.Position == position)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Position, newPosition).SetProperty(c => c.UpdatedAt, now), ct);
-            if (claimed != 1)
-            {
-                await transaction.RollbackAsync(ct);
-                return (0, 0);
-            }
-        }
+        // Reading the batch and scoring it happen before the write transaction: on SQLite every writer,
+        // the tracker's group commit first, waits while the lock is held, and the scoring was most of
+        // that time. The claim below makes the result count only if nobody projected the batch meanwhile.
+        var position = await db.Set<ProjectorCheckpoint>().AsNoTracking().Where(c => c.Name == CheckpointName)
+            .Select(c => (long?)c.Position).FirstOrDefaultAsync(ct);
+        var events = await db.Events.AsNoTracking().Where(e => e.Id > (position ?? 0)).OrderBy(e => e.Id).Take(BatchSize).ToListAsync(ct);
         // Runs without events too: visitors linked since the last batch still have rows to merge.
         var scored = await scorer.ApplyAsync(events, settings.Scoring, settings.InterestDiscount.Threshold, now, ct);
+
+        var started = Stopwatch.GetTimestamp();
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
+        var locked = Stopwatch.GetTimestamp();
+        if (!await ClaimAsync(position, events, now, ct))
+        {
+            await transaction.RollbackAsync(ct);
+            return (0, 0);
+        }
+        await db.SaveChangesAsync(ct);
+        // Rules read what they decide on (earlier offers, carts, orders) inside the transaction, after the scores.
         var nudges = await rules.EvaluateAsync(scored, settings, now, ct);
         await db.SaveChangesAsync(ct);
         // The admin list's materialised columns commit with the scores they summarise.
         await summaries.RefreshAsync(scored.TouchedContacts, ct);
         await transaction.CommitAsync(ct);
-        if (events.Count > 0) logger.LogDebug("Projected {Count} events up to {Position}", events.Count, events[^1].Id);
+        // On SQLite every other writer waits for this commit: the lock time is what the tracker's tail pays.
+        if (events.Count > 0)
+            logger.LogDebug("Projected {Count} events up to {Position}: waited {WaitMs:F1} ms for the write lock, held it {HeldMs:F1} ms",
+                events.Count, events[^1].Id, Stopwatch.GetElapsedTime(started, locked).TotalMilliseconds, Stopwatch.GetElapsedTime(locked).TotalMilliseconds);
         return (events.Count, nudges);
+    }
+
+    /// <summary>
+    /// Moves the checkpoint from where this batch was read to its last event, only if it is still there:
+    /// another projector that read the same checkpoint finds it moved, updates zero rows and backs off.
+    /// </summary>
+    private async Task<bool> ClaimAsync(long? readPosition, IReadOnlyList<TrackEvent> events, DateTime now, CancellationToken ct)
+    {
+        var newPosition = events.Count > 0 ? events[^1].Id : readPosition ?? 0;
+        if (readPosition is null)
+        {
+            // The first run ever; a second instance inserting the same row fails on the key and retries later.
+            db.Add(new ProjectorCheckpoint { Name = CheckpointName, Position = newPosition, UpdatedAt = now });
+            return true;
+        }
+        if (events.Count == 0) return true;
+        var claimed = await db.Set<ProjectorCheckpoint>()
+            .Where(c => c.Name == CheckpointName && c.Position == readPosition)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Position, newPosition).SetProperty(c => c.UpdatedAt, now), ct);
+        return claimed == 1;
     }
 }

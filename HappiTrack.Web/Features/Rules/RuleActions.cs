@@ -77,8 +77,8 @@ public sealed class RuleActions(NudgeOutbox outbox)
 
     /// <summary>Completed orders of a contact: placed while linked, or by any of its visitors before the link.</summary>
     public static Task<int> CompletedOrdersAsync(AppDbContext db, int contactId, CancellationToken ct) =>
-        db.Set<Order>().CountAsync(o => o.ContactId == contactId
-            || db.Visitors.Any(v => v.Id == o.VisitorId && v.ContactId == contactId), ct);
+        db.Set<Order>().CountAsync(o => o.CancelledAt == null && (o.ContactId == contactId
+            || db.Visitors.Any(v => v.Id == o.VisitorId && v.ContactId == contactId)), ct);
 
     /// <summary>Sets the permanent VIP flag and writes the reward nudge in the same unit of work.</summary>
     public async Task<Nudge?> VipUpgradeAsync(AppDbContext db, Contact contact, int orders, RuleSettings settings, DateTime now, CancellationToken ct)

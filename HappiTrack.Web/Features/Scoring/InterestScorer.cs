@@ -22,8 +22,9 @@ public sealed record ScoringResult(
 /// Applies a batch of stored events to the interest rows: re-keys the rows of visitors that have
 /// since been linked to a contact, spends client-sent weight against the visitor's hourly budget,
 /// adds decayed weight to the product and its tags, and reports which product scores crossed the
-/// given threshold. It writes into the caller's DbContext (and transaction), so the scores commit
-/// with whatever the caller commits them with; what a crossing means is the caller's business.
+/// given threshold. It only reads and changes tracked rows of the caller's DbContext and never saves:
+/// the caller saves them in its write transaction, so the reads and the arithmetic stay outside
+/// SQLite's single write lock. What a crossing means is the caller's business.
 /// </summary>
 public sealed class InterestScorer(AppDbContext db)
 {
@@ -49,7 +50,6 @@ public sealed class InterestScorer(AppDbContext db)
         {
             var merges = await MergeLinkedVisitorsAsync(now, ct);
             var scored = events.Count == 0 ? [] : await ScoreEventsAsync(events, ct);
-            await db.SaveChangesAsync(ct);
             return new ScoringResult(merges, scored, _touchedContacts);
         }
 
@@ -118,8 +118,10 @@ public sealed class InterestScorer(AppDbContext db)
             foreach (var chunk in subjects.Chunk(PrefetchChunk))
             {
                 var rows = await db.Set<InterestScore>().Where(s => chunk.Contains(s.SubjectKey)).ToListAsync(ct);
-                // Rows the merge step already holds are the same tracked instances; its entries stay.
-                foreach (var row in rows) _scores.TryAdd((row.SubjectKey, row.Dimension, row.TargetId), row);
+                // Rows the merge step already holds are the same tracked instances; its entries stay. Rows it
+                // merged away are deleted but not yet saved: a query still returns them, and they must not score.
+                foreach (var row in rows)
+                    if (db.Entry(row).State != EntityState.Deleted) _scores.TryAdd((row.SubjectKey, row.Dimension, row.TargetId), row);
             }
             _prefetchedSubjects.UnionWith(subjects);
         }
@@ -161,7 +163,7 @@ public sealed class InterestScorer(AppDbContext db)
             if (_scores.TryGetValue(key, out var row)) return row;
             if (!_prefetchedSubjects.Contains(subject))
                 row = await db.Set<InterestScore>().FirstOrDefaultAsync(s => s.SubjectKey == subject && s.Dimension == dimension && s.TargetId == targetId, ct);
-            if (row is null)
+            if (row is null || db.Entry(row).State == EntityState.Deleted)
             {
                 row = new InterestScore { SubjectKey = subject, ContactId = contactId, VisitorId = visitorId, Dimension = dimension, TargetId = targetId, AsOf = DateTime.MinValue };
                 db.Add(row);
@@ -224,7 +226,6 @@ public sealed class InterestScorer(AppDbContext db)
                 if (orphan.Dimension == InterestDimension.Product && ScoreMath.Crossed(before, after, threshold))
                     crossings.Add(new ThresholdCrossing(contactId, orphan.TargetId, before, after));
             }
-            await db.SaveChangesAsync(ct);
             return crossings;
         }
     }

@@ -49,6 +49,12 @@ public static class AuditActions
     public const string ContactOptIn = "contact.opt_in";
     public const string ContactNote = "contact.note";
     public const string ContactExport = "contact.export";
+    /// <summary>The contacts list downloaded as CSV (personal data of many people): details hold the filter and the row count.</summary>
+    public const string ContactListExport = "contact_list.export";
     public const string ContactErase = "contact.erase";
     public const string BrowsingDataErase = "browsing_data.erase";
+    public const string SiteCreate = "site.create";
+    public const string SiteRotateSecret = "site.rotate_secret";
+    public const string SiteRevoke = "site.revoke";
+    public const string SiteTestEvent = "site.test_event";
 }

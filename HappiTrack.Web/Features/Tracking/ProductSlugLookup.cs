@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Tracking;
@@ -15,16 +17,20 @@ public sealed class ProductSlugLookup(IServiceScopeFactory scopes, TimeProvider 
     private static readonly TimeSpan MinAgeForMissRefresh = TimeSpan.FromSeconds(30);
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private volatile Snapshot? _snapshot;
+    // One catalogue per site: a slug only ever resolves to a product of the site the event came from.
+    private readonly ConcurrentDictionary<int, Snapshot> _snapshots = new();
 
     private sealed record Snapshot(FrozenDictionary<string, int> Ids, DateTimeOffset LoadedAt);
 
     /// <summary>A resolver for one request; it never touches the database itself.</summary>
-    public async ValueTask<Func<string, int?>> GetResolverAsync(CancellationToken ct)
+    public ValueTask<Func<string, int?>> GetResolverAsync(CancellationToken ct) => GetResolverAsync(SiteIds.Trusty, ct);
+
+    /// <summary>A resolver over <paramref name="siteId"/>'s catalogue only.</summary>
+    public async ValueTask<Func<string, int?>> GetResolverAsync(int siteId, CancellationToken ct)
     {
-        var snapshot = _snapshot;
+        _snapshots.TryGetValue(siteId, out var snapshot);
         if (snapshot is null || clock.GetUtcNow() - snapshot.LoadedAt > MaxAge)
-            snapshot = await RefreshAsync(ct);
+            snapshot = await RefreshAsync(siteId, ct);
         var missed = false;
         return slug =>
         {
@@ -32,17 +38,17 @@ public sealed class ProductSlugLookup(IServiceScopeFactory scopes, TimeProvider 
             if (!missed && clock.GetUtcNow() - snapshot.LoadedAt > MinAgeForMissRefresh)
             {
                 missed = true;
-                _ = RefreshInBackgroundAsync();
+                _ = RefreshInBackgroundAsync(siteId);
             }
             return null;
         };
     }
 
-    private async Task RefreshInBackgroundAsync()
+    private async Task RefreshInBackgroundAsync(int siteId)
     {
         try
         {
-            await RefreshAsync(CancellationToken.None);
+            await RefreshAsync(siteId, CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -50,18 +56,18 @@ public sealed class ProductSlugLookup(IServiceScopeFactory scopes, TimeProvider 
         }
     }
 
-    private async Task<Snapshot> RefreshAsync(CancellationToken ct)
+    private async Task<Snapshot> RefreshAsync(int siteId, CancellationToken ct)
     {
         await _refresh.WaitAsync(ct);
         try
         {
-            var current = _snapshot;
+            _snapshots.TryGetValue(siteId, out var current);
             if (current is not null && clock.GetUtcNow() - current.LoadedAt < MinAgeForMissRefresh) return current;
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            var ids = await db.Products.AsNoTracking().Select(p => new { p.Slug, p.Id }).ToListAsync(ct);
+            var ids = await db.Products.AsNoTracking().Where(p => p.SiteId == siteId).Select(p => new { p.Slug, p.Id }).ToListAsync(ct);
             var fresh = new Snapshot(ids.ToFrozenDictionary(p => p.Slug, p => p.Id, StringComparer.Ordinal), clock.GetUtcNow());
-            _snapshot = fresh;
+            _snapshots[siteId] = fresh;
             return fresh;
         }
         finally

@@ -92,11 +92,11 @@ internal static class TrackEndpoint
         return await db.Events.AnyAsync(e => e.VisitorId == visitorId && e.Source == EventSource.Client, http.RequestAborted);
     }
 
-    private static ProblemHttpResult TooLarge() =>
+    internal static ProblemHttpResult TooLarge() =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large",
             detail: $"Send at most {TrackPayload.MaxBodyBytes} bytes per request.");
 
-    private static bool IsAcceptedContentType(string? contentType)
+    internal static bool IsAcceptedContentType(string? contentType)
     {
         if (!MediaTypeHeaderValue.TryParse(contentType, out var media)) return false;
         if (media.Charset.HasValue && !media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)) return false;
@@ -105,7 +105,7 @@ internal static class TrackEndpoint
     }
 
     /// <summary>Reads at most one byte more than allowed, so a lying or absent Content-Length is still caught.</summary>
-    private static async Task<int> ReadBodyAsync(Stream body, byte[] buffer, CancellationToken ct)
+    internal static async Task<int> ReadBodyAsync(Stream body, byte[] buffer, CancellationToken ct)
     {
         var total = 0;
         int read;

@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -10,6 +11,8 @@ public sealed class TrackEvent
     /// <summary>Wire name, e.g. <c>product_view</c>; see <see cref="EventTypes"/>.</summary>
     public required string Type { get; set; }
     public required string VisitorId { get; set; }
+    /// <summary>The site the event happened on (<see cref="SiteIds.Trusty"/> for our own storefront).</summary>
+    public int SiteId { get; set; } = SiteIds.Trusty;
     /// <summary>Copied from the visitor when stored, and back-filled when an anonymous visitor is linked.</summary>
     public int? ContactId { get; set; }
     public int? ProductId { get; set; }
@@ -64,6 +67,8 @@ internal sealed class TrackEventConfiguration : IEntityTypeConfiguration<TrackEv
         b.HasIndex(e => new { e.ContactId, e.OccurredAt });
         b.HasIndex(e => new { e.ProductId, e.OccurredAt });
         b.HasIndex(e => e.OccurredAt);
+        b.Property(e => e.SiteId).HasDefaultValue(SiteIds.Trusty);
+        b.HasIndex(e => new { e.SiteId, e.OccurredAt });
         b.Property(e => e.ClientEventId).HasMaxLength(TrackPayload.MaxClientIdLength);
         // Both providers treat NULLs as distinct; the filter only keeps server events out of the index.
         b.HasIndex(e => new { e.VisitorId, e.ClientEventId }).IsUnique().HasFilter("\"ClientEventId\" IS NOT NULL");

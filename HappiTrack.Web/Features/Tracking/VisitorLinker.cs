@@ -1,5 +1,6 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Tracking.Ingestion;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Tracking;
@@ -33,30 +34,41 @@ public sealed class VisitorLinker(AppDbContext db, IEventStore store)
     /// Applies the rule for this request's browser and returns the visitor id now linked to
     /// <paramref name="contactId"/>, or null when the browser is left as it was.
     /// </summary>
-    public async Task<string?> LinkBrowserAsync(HttpContext http, int contactId, LinkProof proof, DateTime now, CancellationToken ct)
+    public Task<string?> LinkBrowserAsync(HttpContext http, int contactId, LinkProof proof, DateTime now, CancellationToken ct) =>
+        LinkAsync(http.FindVisitorId(), http.IssueNewVisitorId, SiteIds.Trusty, contactId, proof, now, ct);
+
+    /// <summary>
+    /// The same rule for a site's embedded tracker, where the visitor id lives in the shop's own storage and
+    /// comes with the request: a new id is made (not issued as a cookie) and returned for the tracker to keep.
+    /// </summary>
+    public Task<string?> LinkSiteVisitorAsync(string? visitorId, int siteId, int contactId, DateTime now, CancellationToken ct) =>
+        LinkAsync(visitorId, VisitorCookie.NewId, siteId, contactId, LinkProof.TrackedLink, now, ct);
+
+    private async Task<string?> LinkAsync(string? visitorId, Func<string> newVisitorId, int siteId, int contactId, LinkProof proof,
+        DateTime now, CancellationToken ct)
     {
-        if (http.FindVisitorId() is not { } visitorId)
+        if (visitorId is null)
         {
-            visitorId = http.GetOrIssueVisitorId();
-            await LinkFreshAsync(visitorId, contactId, now, ct);
+            visitorId = newVisitorId();
+            await LinkFreshAsync(visitorId, siteId, contactId, now, ct);
             return visitorId;
         }
 
         var linkedTo = await db.Visitors.Where(v => v.Id == visitorId).Select(v => v.ContactId).FirstOrDefaultAsync(ct);
         if (linkedTo == contactId)
         {
-            await LinkFreshAsync(visitorId, contactId, now, ct); // refreshes LinkedAt and the contact's LastSeenAt
+            await LinkFreshAsync(visitorId, siteId, contactId, now, ct); // refreshes LinkedAt and the contact's LastSeenAt
             return visitorId;
         }
         if (linkedTo is not null && proof == LinkProof.TrackedLink) return null;
         if (linkedTo is null && !await HasStateAsync(visitorId, ct))
         {
-            await LinkFreshAsync(visitorId, contactId, now, ct);
+            await LinkFreshAsync(visitorId, siteId, contactId, now, ct);
             return visitorId;
         }
 
-        var fresh = http.IssueNewVisitorId();
-        await LinkFreshAsync(fresh, contactId, now, ct);
+        var fresh = newVisitorId();
+        await LinkFreshAsync(fresh, siteId, contactId, now, ct);
         return fresh;
     }
 
@@ -71,10 +83,10 @@ public sealed class VisitorLinker(AppDbContext db, IEventStore store)
     /// insert the visitor). The back-fill only finds rows written between the check above and this
     /// statement (a tracker batch racing the link), which belong to the same request's browser.
     /// </summary>
-    private async Task LinkFreshAsync(string visitorId, int contactId, DateTime now, CancellationToken ct)
+    private async Task LinkFreshAsync(string visitorId, int siteId, int contactId, DateTime now, CancellationToken ct)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await store.LinkVisitorAsync(db, visitorId, contactId, now, ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
+        await store.LinkVisitorAsync(db, visitorId, contactId, now, ct, siteId);
         await db.Contacts.Where(c => c.Id == contactId)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now), ct);
         await transaction.CommitAsync(ct);

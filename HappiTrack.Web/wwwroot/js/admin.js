@@ -54,7 +54,7 @@
     const total = document.getElementById("contacts-total");
     const intervalMs = Number(live.dataset.intervalMs || 3000);
     const params = new URLSearchParams();
-    [["page", "page"], ["pageSize", "pageSize"], ["sort", "sort"], ["search", "search"], ["vip", "vip"], ["optedIn", "optedIn"], ["minScore", "minScore"]]
+    [["page", "page"], ["pageSize", "pageSize"], ["sort", "sort"], ["search", "search"], ["vip", "vip"], ["optedIn", "optedIn"], ["minScore", "minScore"], ["hasCart", "hasCart"]]
       .forEach(([key, data]) => { if (live.dataset[data]) params.set(key, live.dataset[data]); });
     const url = live.dataset.liveContacts + "?" + params.toString();
 

@@ -1,21 +1,12 @@
-using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Analytics;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Areas.Admin.Pages;
 
-public sealed class IndexModel(AppDbContext db, TimeProvider clock) : PageModel
+/// <summary>Today and the last 7 days (shop days), side by side, and what is waiting or stuck right now.</summary>
+public sealed class IndexModel(AdminOverview overview) : PageModel
 {
-    public DashboardCounts Counts { get; private set; } = new(0, 0, 0);
+    public AdminOverviewFigures Figures { get; private set; } = null!;
 
-    public async Task OnGetAsync(CancellationToken ct)
-    {
-        var startOfDay = clock.GetUtcNow().UtcDateTime.Date;
-        Counts = new DashboardCounts(
-            Contacts: await db.Contacts.CountAsync(ct),
-            EventsToday: await db.Events.CountAsync(e => e.OccurredAt >= startOfDay, ct),
-            Orders: await db.Orders.CountAsync(ct));
-    }
-
-    public sealed record DashboardCounts(int Contacts, int EventsToday, int Orders);
+    public async Task OnGetAsync(CancellationToken ct) => Figures = await overview.BuildAsync(ct);
 }

@@ -251,6 +251,9 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int?>("AttributedNudgeId")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("CancelledAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int?>("ContactId")
                         .HasColumnType("integer");
 
@@ -265,6 +268,10 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int?>("DiscountTokenId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("Phone")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -277,6 +284,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
 
                     b.Property<long>("SubtotalCents")
                         .HasColumnType("bigint");
@@ -302,6 +314,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.HasIndex("VisitorId");
 
                     b.HasIndex("ContactId", "PlacedAt");
+
+                    b.HasIndex("SiteId", "ExternalId")
+                        .IsUnique();
+
+                    b.HasIndex("SiteId", "PlacedAt");
 
                     b.ToTable("Orders");
                 });
@@ -359,6 +376,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -394,6 +416,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -401,7 +428,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Slug")
+                    b.HasIndex("SiteId", "Slug")
                         .IsUnique();
 
                     b.ToTable("Categories");
@@ -423,6 +450,14 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("CategoryId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ExternalImageUrl")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("ExternalUrl")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
                     b.Property<bool>("IsFeatured")
                         .HasColumnType("boolean");
 
@@ -433,6 +468,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     b.Property<long>("PriceCents")
                         .HasColumnType("bigint");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
 
                     b.Property<string>("Slug")
                         .IsRequired()
@@ -448,7 +488,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     b.HasIndex("CategoryId");
 
-                    b.HasIndex("Slug")
+                    b.HasIndex("SiteId", "Slug")
                         .IsUnique();
 
                     b.ToTable("Products");
@@ -501,6 +541,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -508,7 +553,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Slug")
+                    b.HasIndex("SiteId", "Slug")
                         .IsUnique();
 
                     b.ToTable("Tags");
@@ -618,6 +663,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("Purchases")
                         .HasColumnType("integer");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("TopTags")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
@@ -643,6 +693,8 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.HasIndex("Purchases");
+
+                    b.HasIndex("SiteId");
 
                     b.HasIndex("VipStatus");
 
@@ -1058,6 +1110,145 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.ToTable("RuleSettings", (string)null);
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Sites.Site", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("AllowedOrigins")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("CartRestoreUrlTemplate")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("SecretRotatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.ToTable("Sites", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Sites.SiteIdempotencyKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BodyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Response")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("StatusCode")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("SiteId", "Key")
+                        .IsUnique();
+
+                    b.ToTable("SiteIdempotencyKeys", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Sites.SiteRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("EventType")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<bool>("IsTest")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("StatusCode")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SiteId", "Id");
+
+                    b.ToTable("SiteRequests", (string)null);
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Tokens.DiscountToken", b =>
                 {
                     b.Property<int>("Id")
@@ -1143,6 +1334,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int?>("ProductId")
                         .HasColumnType("integer");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
+
                     b.Property<int>("Source")
                         .HasColumnType("integer");
 
@@ -1163,6 +1359,8 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.HasIndex("ContactId", "OccurredAt");
 
                     b.HasIndex("ProductId", "OccurredAt");
+
+                    b.HasIndex("SiteId", "OccurredAt");
 
                     b.HasIndex("Type", "OccurredAt");
 
@@ -1192,6 +1390,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
 
                     b.Property<DateTime?>("LinkedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
 
                     b.HasKey("Id");
 

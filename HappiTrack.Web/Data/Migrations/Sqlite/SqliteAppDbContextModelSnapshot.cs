@@ -238,6 +238,9 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int?>("AttributedNudgeId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("CancelledAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("ContactId")
                         .HasColumnType("INTEGER");
 
@@ -252,6 +255,10 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int?>("DiscountTokenId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Phone")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -264,6 +271,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
 
                     b.Property<long>("SubtotalCents")
                         .HasColumnType("INTEGER");
@@ -289,6 +301,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.HasIndex("VisitorId");
 
                     b.HasIndex("ContactId", "PlacedAt");
+
+                    b.HasIndex("SiteId", "ExternalId")
+                        .IsUnique();
+
+                    b.HasIndex("SiteId", "PlacedAt");
 
                     b.ToTable("Orders");
                 });
@@ -342,6 +359,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
@@ -375,6 +397,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -382,7 +409,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Slug")
+                    b.HasIndex("SiteId", "Slug")
                         .IsUnique();
 
                     b.ToTable("Categories");
@@ -402,6 +429,14 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int>("CategoryId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ExternalImageUrl")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ExternalUrl")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("IsFeatured")
                         .HasColumnType("INTEGER");
 
@@ -412,6 +447,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
                     b.Property<long>("PriceCents")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
 
                     b.Property<string>("Slug")
                         .IsRequired()
@@ -427,7 +467,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("CategoryId");
 
-                    b.HasIndex("Slug")
+                    b.HasIndex("SiteId", "Slug")
                         .IsUnique();
 
                     b.ToTable("Products");
@@ -476,6 +516,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -483,7 +528,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Slug")
+                    b.HasIndex("SiteId", "Slug")
                         .IsUnique();
 
                     b.ToTable("Tags");
@@ -589,6 +634,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int>("Purchases")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("TopTags")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
@@ -614,6 +664,8 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.HasIndex("Purchases");
+
+                    b.HasIndex("SiteId");
 
                     b.HasIndex("VipStatus");
 
@@ -1017,6 +1069,139 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.ToTable("RuleSettings", (string)null);
                 });
 
+            modelBuilder.Entity("HappiTrack.Web.Features.Sites.Site", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AllowedOrigins")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CartRestoreUrlTemplate")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SecretRotatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.ToTable("Sites", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Sites.SiteIdempotencyKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BodyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Response")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("StatusCode")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("SiteId", "Key")
+                        .IsUnique();
+
+                    b.ToTable("SiteIdempotencyKeys", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Sites.SiteRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EventType")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsTest")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SiteId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("StatusCode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SiteId", "Id");
+
+                    b.ToTable("SiteRequests", (string)null);
+                });
+
             modelBuilder.Entity("HappiTrack.Web.Features.Tokens.DiscountToken", b =>
                 {
                     b.Property<int>("Id")
@@ -1098,6 +1283,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int?>("ProductId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
+
                     b.Property<int>("Source")
                         .HasColumnType("INTEGER");
 
@@ -1118,6 +1308,8 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.HasIndex("ContactId", "OccurredAt");
 
                     b.HasIndex("ProductId", "OccurredAt");
+
+                    b.HasIndex("SiteId", "OccurredAt");
 
                     b.HasIndex("Type", "OccurredAt");
 
@@ -1147,6 +1339,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
 
                     b.Property<DateTime?>("LinkedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
 
                     b.HasKey("Id");
 

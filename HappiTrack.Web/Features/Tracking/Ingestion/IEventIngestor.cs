@@ -1,7 +1,9 @@
+using HappiTrack.Web.Features.Shared;
+
 namespace HappiTrack.Web.Features.Tracking.Ingestion;
 
-/// <summary>The events of one accepted request, stamped with the server's time.</summary>
-public sealed record EventBatch(string VisitorId, DateTime ReceivedAt, IReadOnlyList<IngestEvent> Events);
+/// <summary>The events of one accepted request, stamped with the server's time and the site they happened on.</summary>
+public sealed record EventBatch(string VisitorId, DateTime ReceivedAt, IReadOnlyList<IngestEvent> Events, int SiteId = SiteIds.Trusty);
 
 public enum IngestOutcome
 {

@@ -1,4 +1,5 @@
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
@@ -42,11 +43,11 @@ internal sealed class PostgresEventStore : IEventStore
         return contact[0];
     }
 
-    public async Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct)
+    public async Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct, int siteId = SiteIds.Trusty)
     {
         await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO "Visitors" ("Id", "FirstSeenAt", "LastSeenAt", "ContactId", "LinkedAt")
-            VALUES ({visitorId}, {now}, {now}, {contactId}, {now})
+            INSERT INTO "Visitors" ("Id", "SiteId", "FirstSeenAt", "LastSeenAt", "ContactId", "LinkedAt")
+            VALUES ({visitorId}, {siteId}, {now}, {now}, {contactId}, {now})
             ON CONFLICT ("Id") DO UPDATE SET "ContactId" = excluded."ContactId", "LinkedAt" = excluded."LinkedAt",
                 "LastSeenAt" = GREATEST("Visitors"."LastSeenAt", excluded."LastSeenAt")
             """, ct);
@@ -58,11 +59,11 @@ internal sealed class PostgresEventStore : IEventStore
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var dbTransaction = (NpgsqlTransaction)transaction.GetDbTransaction();
 
-        var lastSeen = new SortedDictionary<string, DateTime>(StringComparer.Ordinal);
+        var lastSeen = new SortedDictionary<string, (DateTime Seen, int SiteId)>(StringComparer.Ordinal);
         foreach (var batch in batches)
         {
-            if (!lastSeen.TryGetValue(batch.VisitorId, out var seen) || batch.ReceivedAt > seen)
-                lastSeen[batch.VisitorId] = batch.ReceivedAt;
+            if (!lastSeen.TryGetValue(batch.VisitorId, out var seen) || batch.ReceivedAt > seen.Seen)
+                lastSeen[batch.VisitorId] = (batch.ReceivedAt, batch.SiteId);
         }
 
         var contactByVisitor = await UpsertVisitorsAsync(connection, dbTransaction, lastSeen, ct);
@@ -73,16 +74,17 @@ internal sealed class PostgresEventStore : IEventStore
     }
 
     private static async Task<Dictionary<string, int>> UpsertVisitorsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        SortedDictionary<string, DateTime> lastSeen, CancellationToken ct)
+        SortedDictionary<string, (DateTime Seen, int SiteId)> lastSeen, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            INSERT INTO "Visitors" ("Id", "FirstSeenAt", "LastSeenAt")
-            SELECT v.id, v.seen, v.seen FROM unnest(@ids, @seen) WITH ORDINALITY AS v(id, seen, n) ORDER BY v.n
+            INSERT INTO "Visitors" ("Id", "SiteId", "FirstSeenAt", "LastSeenAt")
+            SELECT v.id, v.site, v.seen, v.seen FROM unnest(@ids, @sites, @seen) WITH ORDINALITY AS v(id, site, seen, n) ORDER BY v.n
             ON CONFLICT ("Id") DO UPDATE SET "LastSeenAt" = GREATEST("Visitors"."LastSeenAt", excluded."LastSeenAt")
             RETURNING "Id", "ContactId"
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", lastSeen.Keys.ToArray()));
-        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("seen", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = lastSeen.Values.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("seen", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = lastSeen.Values.Select(v => v.Seen).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int[]>("sites", lastSeen.Values.Select(v => v.SiteId).ToArray()));
 
         var contacts = new Dictionary<string, int>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -113,6 +115,7 @@ internal sealed class PostgresEventStore : IEventStore
         var paths = new string?[count];
         var data = new string?[count];
         var clientIds = new string?[count];
+        var sites = new int[count];
         var i = 0;
         foreach (var batch in batches)
         {
@@ -128,15 +131,16 @@ internal sealed class PostgresEventStore : IEventStore
                 paths[i] = e.Path;
                 data[i] = e.Data;
                 clientIds[i] = e.ClientId;
+                sites[i] = batch.SiteId;
                 i++;
             }
         }
 
         await using var command = new NpgsqlCommand($"""
-            INSERT INTO "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data", "ClientEventId")
-            SELECT e.type, e.visitor, e.contact, e.product, {(int)EventSource.Client}, e.at, e.client_time, e.path, e.data, e.client_id
-            FROM unnest(@types, @visitors, @contacts, @products, @times, @client_times, @paths, @data, @client_ids)
-                WITH ORDINALITY AS e(type, visitor, contact, product, at, client_time, path, data, client_id, n)
+            INSERT INTO "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data", "ClientEventId", "SiteId")
+            SELECT e.type, e.visitor, e.contact, e.product, {(int)EventSource.Client}, e.at, e.client_time, e.path, e.data, e.client_id, e.site
+            FROM unnest(@types, @visitors, @contacts, @products, @times, @client_times, @paths, @data, @client_ids, @sites)
+                WITH ORDINALITY AS e(type, visitor, contact, product, at, client_time, path, data, client_id, site, n)
             ORDER BY e.n
             ON CONFLICT DO NOTHING
             """, connection, transaction);
@@ -149,6 +153,7 @@ internal sealed class PostgresEventStore : IEventStore
         command.Parameters.Add(new NpgsqlParameter("paths", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = paths });
         command.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = data });
         command.Parameters.Add(new NpgsqlParameter("client_ids", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = clientIds });
+        command.Parameters.Add(new NpgsqlParameter<int[]>("sites", sites));
         await command.ExecuteNonQueryAsync(ct);
     }
 

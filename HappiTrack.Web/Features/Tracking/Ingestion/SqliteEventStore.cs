@@ -1,5 +1,6 @@
 using System.Data.Common;
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -17,15 +18,15 @@ internal sealed class SqliteEventStore : IEventStore
 {
     public async Task WriteAsync(AppDbContext db, IReadOnlyList<EventBatch> batches, CancellationToken ct)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = await db.Database.BeginWriteTransactionAsync(ct);
         var connection = db.Database.GetDbConnection();
         var dbTransaction = transaction.GetDbTransaction();
 
-        var lastSeen = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        var lastSeen = new Dictionary<string, (DateTime Seen, int SiteId)>(StringComparer.Ordinal);
         foreach (var batch in batches)
         {
-            if (!lastSeen.TryGetValue(batch.VisitorId, out var seen) || batch.ReceivedAt > seen)
-                lastSeen[batch.VisitorId] = batch.ReceivedAt;
+            if (!lastSeen.TryGetValue(batch.VisitorId, out var seen) || batch.ReceivedAt > seen.Seen)
+                lastSeen[batch.VisitorId] = (batch.ReceivedAt, batch.SiteId);
         }
 
         var contactByVisitor = UpsertVisitors(connection, dbTransaction, lastSeen);
@@ -45,11 +46,11 @@ internal sealed class SqliteEventStore : IEventStore
         return contact[0];
     }
 
-    public async Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct)
+    public async Task LinkVisitorAsync(AppDbContext db, string visitorId, int contactId, DateTime now, CancellationToken ct, int siteId = SiteIds.Trusty)
     {
         await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO "Visitors" ("Id", "FirstSeenAt", "LastSeenAt", "ContactId", "LinkedAt")
-            VALUES ({visitorId}, {now}, {now}, {contactId}, {now})
+            INSERT INTO "Visitors" ("Id", "SiteId", "FirstSeenAt", "LastSeenAt", "ContactId", "LinkedAt")
+            VALUES ({visitorId}, {siteId}, {now}, {now}, {contactId}, {now})
             ON CONFLICT ("Id") DO UPDATE SET "ContactId" = excluded."ContactId", "LinkedAt" = excluded."LinkedAt",
                 "LastSeenAt" = MAX("LastSeenAt", excluded."LastSeenAt")
             """, ct);
@@ -57,22 +58,24 @@ internal sealed class SqliteEventStore : IEventStore
 
     // SQLite calls never block on a network, so the synchronous ADO.NET methods are used: the async
     // ones would only add a Task per row.
-    private static Dictionary<string, int> UpsertVisitors(DbConnection connection, DbTransaction transaction, Dictionary<string, DateTime> lastSeen)
+    private static Dictionary<string, int> UpsertVisitors(DbConnection connection, DbTransaction transaction, Dictionary<string, (DateTime Seen, int SiteId)> lastSeen)
     {
         var contacts = new Dictionary<string, int>(StringComparer.Ordinal);
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO "Visitors" ("Id", "FirstSeenAt", "LastSeenAt") VALUES ($id, $t, $t)
+            INSERT INTO "Visitors" ("Id", "SiteId", "FirstSeenAt", "LastSeenAt") VALUES ($id, $site, $t, $t)
             ON CONFLICT ("Id") DO UPDATE SET "LastSeenAt" = MAX("LastSeenAt", excluded."LastSeenAt")
             RETURNING "ContactId"
             """;
         var id = AddParameter(command, "$id", "");
+        var site = AddParameter(command, "$site", SiteIds.Trusty);
         var time = AddParameter(command, "$t", DateTime.UnixEpoch);
         foreach (var (visitorId, seen) in lastSeen)
         {
             id.Value = visitorId;
-            time.Value = seen;
+            site.Value = seen.SiteId;
+            time.Value = seen.Seen;
             using var reader = command.ExecuteReader();
             if (reader.Read() && !reader.IsDBNull(0)) contacts[visitorId] = reader.GetInt32(0);
         }
@@ -85,8 +88,8 @@ internal sealed class SqliteEventStore : IEventStore
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"""
-            INSERT INTO "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data", "ClientEventId")
-            VALUES ($type, $visitor, $contact, $product, {(int)EventSource.Client}, $at, $clientTime, $path, $data, $clientId)
+            INSERT INTO "Events" ("Type", "VisitorId", "ContactId", "ProductId", "Source", "OccurredAt", "ClientTime", "Path", "Data", "ClientEventId", "SiteId")
+            VALUES ($type, $visitor, $contact, $product, {(int)EventSource.Client}, $at, $clientTime, $path, $data, $clientId, $site)
             ON CONFLICT DO NOTHING
             """;
         var type = AddParameter(command, "$type", "");
@@ -98,9 +101,11 @@ internal sealed class SqliteEventStore : IEventStore
         var path = AddParameter(command, "$path", DBNull.Value);
         var data = AddParameter(command, "$data", DBNull.Value);
         var clientId = AddParameter(command, "$clientId", DBNull.Value);
+        var site = AddParameter(command, "$site", SiteIds.Trusty);
         foreach (var batch in batches)
         {
             visitor.Value = batch.VisitorId;
+            site.Value = batch.SiteId;
             contact.Value = contactByVisitor.TryGetValue(batch.VisitorId, out var contactId) ? contactId : DBNull.Value;
             at.Value = batch.ReceivedAt;
             foreach (var e in batch.Events)
