@@ -129,6 +129,7 @@ public static class AdminPages
             new("users", Go("/admin/users")),
             new("API tokens", Go("/admin/api-tokens")),
             new("audit log", Go("/admin/audit")),
+            new("sites", Go("/admin/sites")),
         ];
     }
 }
