@@ -298,12 +298,15 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         [NudgeKinds.Campaign] = (0.02, 0.01),
     };
 
-    /// <summary>The demo's holdout, the rules' production default; the demo campaigns use it too.</summary>
-    public const int DemoHoldoutPercent = RuleSettings.DefaultHoldoutPercent;
+    /// <summary>
+    /// The demo's holdout: twice the rules' production default (10 %), so that a 5,000-contact demo has control groups
+    /// large enough to show the rescue's 6 points clearly; the demo campaigns use it too.
+    /// </summary>
+    public const int DemoHoldoutPercent = 2 * RuleSettings.DefaultHoldoutPercent;
 
     /// <summary>Share of the contacts each rule (and each demo campaign) nudges once in the period.</summary>
     private static readonly (string Kind, double Share)[] Exposure =
-        [(NudgeKinds.CartRescue, 0.5), (NudgeKinds.InterestDiscount, 0.4), (NudgeKinds.VipUpgrade, 0.15)];
+        [(NudgeKinds.CartRescue, 0.8), (NudgeKinds.InterestDiscount, 0.5), (NudgeKinds.VipUpgrade, 0.15)];
     private const double CampaignShare = 0.12;
 
     /// <summary>
