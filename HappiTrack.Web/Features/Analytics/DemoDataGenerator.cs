@@ -6,7 +6,6 @@ using System.Text;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Nudges;
-using HappiTrack.Web.Features.Settings;
 using HappiTrack.Web.Features.Tracking;
 using Microsoft.EntityFrameworkCore;
 
@@ -302,7 +301,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
     /// The demo's holdout: twice the rules' production default (10 %), so that a 5,000-contact demo has control groups
     /// large enough to show the rescue's 6 points clearly; the demo campaigns use it too.
     /// </summary>
-    public const int DemoHoldoutPercent = 2 * RuleSettings.DefaultHoldoutPercent;
+    public const int DemoHoldoutPercent = 20;
 
     /// <summary>Share of the contacts each rule (and each demo campaign) nudges once in the period.</summary>
     private static readonly (string Kind, double Share)[] Exposure =
