@@ -57,6 +57,31 @@ public sealed class AnalyticsTests(AnalyticsFixture fixture) : IClassFixture<Ana
         }).map(c => c.id)
         """;
 
+    /// <summary>
+    /// Issue 19: the lift section shows both arms of the demo's planted experiment and, with a 30-contact shop,
+    /// says plainly that the groups are too small to tell; the lift CSV downloads from the section.
+    /// </summary>
+    [Fact]
+    public async Task The_lift_section_shows_both_arms_and_says_when_it_is_too_small_to_tell()
+    {
+        var problems = new List<string>();
+        var page = await AnalystPageAsync(problems);
+        var section = page.Locator("section#lift");
+        await Assertions.Expect(section.GetByRole(AriaRole.Heading, new() { Name = "Did the nudges cause the orders? Lift over the control groups" })).ToBeVisibleAsync();
+        var rescue = section.Locator("#lift-summary tr[data-group='Cart rescue']");
+        await Assertions.Expect(rescue).ToBeVisibleAsync();
+        var cells = await rescue.Locator("td").AllInnerTextsAsync();
+        Assert.True(int.Parse(cells[0]) > 0, "treated contacts");
+        Assert.True(int.Parse(cells[1]) > 0, "held-out contacts");
+        await Assertions.Expect(section.Locator("#lift-summary tr[data-verdict='too-small'] .lift-verdict").First).ToContainTextAsync("Too small to tell");
+        await Assertions.Expect(section.GetByText("Blast to every opted-in contact (estimate)").First).ToBeVisibleAsync();
+
+        await section.Locator("details[data-table=lift] summary").ClickAsync();
+        var download = await page.RunAndWaitForDownloadAsync(() => section.Locator("details[data-table=lift] a.an-csv").ClickAsync());
+        Assert.StartsWith("lift-", download.SuggestedFilename);
+        Assert.Empty(problems);
+    }
+
     [Fact]
     public async Task The_dashboard_draws_every_chart_without_console_errors_and_follows_the_range()
     {

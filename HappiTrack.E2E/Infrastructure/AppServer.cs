@@ -55,6 +55,9 @@ public sealed class AppServer : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
         // The walkthroughs follow one product through hero, cart and nudges; the daily rotation would change it by date.
         builder.UseSetting("Shop:FeaturedDeal", HappiTrack.Web.Features.Catalog.CatalogSeed.FeaturedSlug);
+        // The walkthroughs expect the rules to message every eligible contact; the rules' 10 % default holdout would drop one now and then.
+        foreach (var rule in new[] { "Rules:InterestDiscount:HoldoutPercent", "Rules:CartRescue:HoldoutPercent", "Rules:Vip:HoldoutPercent" })
+            builder.UseSetting(rule, "0");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
     }
 

@@ -50,6 +50,10 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
     public Dictionary<string, string?> Settings { get; } = new();
     public bool DeleteDatabaseOnDispose { get; set; } = true;
 
+    /// <summary>The rules' holdout settings (default 10 % in production), set to 0 for the suite unless a test overrides them.</summary>
+    public static readonly string[] NoHoldouts =
+        ["Rules:InterestDiscount:HoldoutPercent", "Rules:CartRescue:HoldoutPercent", "Rules:Vip:HoldoutPercent"];
+
     public static string NewDatabasePath() =>
         Path.Combine(Path.GetTempPath(), $"happitrack-test-{Guid.NewGuid():N}.db");
 
@@ -59,6 +63,8 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
         if (PostgresDatabase is not null) TestPostgres.EnsureDatabase(PostgresDatabase);
         builder.UseSetting("Database:Provider", Provider.ToString());
         builder.UseSetting("ConnectionStrings:Default", ConnectionString);
+        // Scenarios expect every eligible contact to be messaged; the holdout tests (Analytics/Lift*) set their own percentages.
+        foreach (var rule in NoHoldouts) builder.UseSetting(rule, "0");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureServices(services =>
         {

@@ -86,6 +86,7 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         var heatmap = await Timed("heatmap", () => queries.HeatmapAsync(range, heatmapPath, source, ct));
         var nudges = await Timed("nudges", () => queries.NudgesAsync(range, ct));
         var blast = await Timed("blast", () => queries.BlastBaselineAsync(range, ct));
+        var lift = await Timed("lift", () => queries.LiftAsync(range, ct));
         var refreshedAt = await rollups.LastRefreshedAtAsync(ct);
         var (funnel, productStats) = await sideTask;
         var sectionsStarted = Stopwatch.GetTimestamp();
@@ -105,6 +106,7 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         tables.Add(HeatmapTable(heatmap));
         Add(tables, charts, NudgeSection(nudges, blast));
         tables.Add(CampaignTable(nudges));
+        tables.Add(LiftTable(lift, queries.AttributionWindow));
         // The in-memory part (segments, trends, tables) as its own Server-Timing entry, next to each query's.
         timings.Add(("sections", Stopwatch.GetElapsedTime(sectionsStarted).TotalMilliseconds));
         return new Dashboard(range, source, kpis, funnel, heatmap, tagKind, tables, charts, refreshedAt, timings);
@@ -341,6 +343,14 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         var chart = new ChartSpec("nudges", "bar", NudgeStages,
             perKind.Select(k => new ChartSeries(k.Label, k.Tally.Steps)).ToList());
         return (table, chart);
+    }
+
+    private static AnalyticsTable LiftTable(
+        (IReadOnlyList<LiftNudge> Nudges, IReadOnlyList<LiftOrder> Orders, IReadOnlyList<string> Groups, int OptedIn) lift, TimeSpan window)
+    {
+        var estimates = LiftCalculator.Estimate(lift.Nudges, lift.Orders, window, lift.Groups);
+        var campaigns = LiftCalculator.Pooled("All campaigns", lift.Nudges.Where(n => n.Group.StartsWith("Campaign #", StringComparison.Ordinal)).ToList(), lift.Orders, window);
+        return LiftSection.Table(estimates, campaigns, lift.OptedIn);
     }
 
     private static AnalyticsTable CampaignTable(IReadOnlyList<NudgeFact> nudges) => new("nudge-campaigns", "Nudge effectiveness by campaign",

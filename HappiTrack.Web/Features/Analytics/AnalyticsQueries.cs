@@ -34,7 +34,7 @@ public sealed record NudgeFact(string Kind, int? CampaignId, string Status, bool
     int Orders, long RevenueCents);
 
 /// <summary>Read-only queries over a shop-day range. Orders are always read raw: the table is small and indexed by time.</summary>
-public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
+public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar, Microsoft.Extensions.Options.IOptions<AttributionOptions> attribution)
 {
     private sealed record FunnelRow(int Visitors, int ProductViewers, int CartAdders, int CheckoutStarters, int Purchasers,
         int Carts, int AbandonedCarts);
@@ -218,7 +218,8 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
     public async Task<IReadOnlyList<NudgeFact>> NudgesAsync(DateRange range, CancellationToken ct = default)
     {
         var (start, end) = calendar.UtcBounds(range);
-        var nudges = db.Set<Nudge>().AsNoTracking().Where(n => n.CreatedAt >= start && n.CreatedAt < end);
+        // A held-out row was never a message: the funnel, the blast comparison and the campaign figures count only real ones.
+        var nudges = db.Set<Nudge>().AsNoTracking().Where(n => n.CreatedAt >= start && n.CreatedAt < end && n.Status != NudgeStatuses.HeldOut);
         var revenue = await db.Orders.AsNoTracking()
             .Where(o => o.AttributedNudgeId != null && o.PlacedAt >= start)
             .Join(nudges, o => o.AttributedNudgeId, n => n.Id, (o, n) => new { n.Id, o.TotalCents })
@@ -249,5 +250,44 @@ public sealed class AnalyticsQueries(AppDbContext db, ShopCalendar calendar)
             .Select(g => new { Buyers = g.Select(x => x.Id).Distinct().Count(), Cents = g.Sum(x => x.TotalCents) })
             .ToListAsync(ct)).SingleOrDefault();
         return (contacts, bought?.Buyers ?? 0, bought?.Cents ?? 0);
+    }
+
+    public TimeSpan AttributionWindow => TimeSpan.FromDays(attribution.Value.WindowDays);
+
+    /// <summary>
+    /// The rows of the lift analysis: each rule's and campaign's nudges created in the range, in their arm, and the
+    /// orders of their contacts up to a window past the range's end. Treated: every row the guards let through (sent,
+    /// waiting, or later cancelled or expired: intention to treat, as the held-out arm cannot be filtered by what happened
+    /// after). Held out: the rule's or campaign's own control group; the global control group is in neither arm.
+    /// </summary>
+    public async Task<(IReadOnlyList<LiftNudge> Nudges, IReadOnlyList<LiftOrder> Orders, IReadOnlyList<string> Groups, int OptedIn)> LiftAsync(
+        DateRange range, CancellationToken ct = default)
+    {
+        var (start, end) = calendar.UtcBounds(range);
+        var window = AttributionWindow;
+        string[] kinds = [NudgeKinds.CartRescue, NudgeKinds.InterestDiscount, NudgeKinds.VipUpgrade, NudgeKinds.Campaign];
+        string[] notTreated = [GuardReasons.NoOptIn, GuardReasons.OptedOut, GuardReasons.Capped];
+        var inRange = db.Set<Nudge>().AsNoTracking().Where(n => n.CreatedAt >= start && n.CreatedAt < end && kinds.Contains(n.Kind)
+            && (n.Status == NudgeStatuses.HeldOut
+                ? n.Reason == HoldoutReasons.Holdout
+                : !(n.Status == NudgeStatuses.Suppressed && n.Reason != null && notTreated.Contains(n.Reason))));
+        var rows = await inRange
+            .Select(n => new { n.Kind, n.CampaignId, n.ContactId, n.CreatedAt, HeldOut = n.Status == NudgeStatuses.HeldOut, Sent = n.SentAt != null })
+            .ToListAsync(ct);
+        var campaignIds = rows.Where(r => r.CampaignId != null).Select(r => r.CampaignId!.Value).Distinct().Order().ToList();
+        var names = await db.Set<Crm.Campaign>().AsNoTracking().Where(c => campaignIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, ct);
+        string CampaignLabel(int id) => $"Campaign #{id}: {names.GetValueOrDefault(id, "(deleted)")}";
+        var ruleLabels = LiftSection.Rules.ToDictionary(r => r.Kind, r => r.Label);
+        var nudges = rows.Where(r => r.Kind != NudgeKinds.Campaign || r.CampaignId != null)
+            .Select(r => new LiftNudge(r.Kind == NudgeKinds.Campaign ? CampaignLabel(r.CampaignId!.Value) : ruleLabels[r.Kind], r.HeldOut, r.ContactId, r.CreatedAt, r.Sent))
+            .ToList();
+
+        var windowEnd = end + window;
+        var orders = await db.Orders.AsNoTracking()
+            .Where(o => o.ContactId != null && o.PlacedAt >= start && o.PlacedAt <= windowEnd && inRange.Any(n => n.ContactId == o.ContactId))
+            .Select(o => new LiftOrder(o.Id, o.ContactId!.Value, o.PlacedAt, o.TotalCents))
+            .ToListAsync(ct);
+        var optedIn = await db.Contacts.AsNoTracking().CountAsync(c => c.OptedIn && !c.OptedOut && c.CreatedAt < end, ct);
+        return (nudges, orders, [.. LiftSection.Rules.Select(r => r.Label), .. campaignIds.Select(CampaignLabel)], optedIn);
     }
 }

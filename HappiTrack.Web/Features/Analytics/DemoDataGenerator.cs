@@ -51,7 +51,8 @@ public sealed record DemoDataOptions(int Events = 1_000_000, int Visitors = 50_0
 /// linked contacts and repeat (VIP) buyers. Raw prepared multi-row INSERTs in large transactions, because
 /// EF change tracking would take minutes for a million rows.
 /// </summary>
-public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, RollupService rollups, TimeProvider clock)
+public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, RollupService rollups, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<AttributionOptions> attribution)
 {
     private const int RowsPerInsert = 200;
     private const int RowsPerTransaction = 100_000;
@@ -224,7 +225,8 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 while (await reader.ReadAsync(ct)) contactIds[reader.GetString(0)] = reader.GetInt32(1);
             }
             var demoCampaigns = await AddDemoCampaignsAsync(now, o.Days, ct);
-            var attributed = await WriteNudgesAsync(conn, orders, contactIds, demoCampaigns, rng, new Random(o.Seed + 1), now, ct);
+            var attributed = await WriteNudgesAsync(conn, orders, contactVisitors, catalog, demoCampaigns, new Random(o.Seed + 2), new Random(o.Seed + 1), now,
+                TimeSpan.FromDays(attribution.Value.WindowDays), ct);
             await CountDemoCampaignsAsync(ct);
             await WriteOrdersAsync(conn, orders, contactIds, attributed, rng, ct);
             log.WriteLine($"Contacts, visitors and orders written at {total.Elapsed.TotalSeconds:0.0} s");
@@ -281,36 +283,91 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
     }
 
     /// <summary>
-    /// Nudges with realistic outcomes: about a third of contacts' orders follow a clicked nudge (and are
-    /// attributed to it); many more nudges are sent without effect, deferred, suppressed or cancelled.
-    /// Returns the nudge each order is attributed to, by order index.
+    /// The planted experiment (issue 19): the conversion probability of a contact in a rule's or campaign's treated arm
+    /// and in its held-out arm, within the attribution window after the nudge. Cart rescue lifts conversion by 6 points,
+    /// the VIP upgrade by 2, campaigns by 1, the interest discount by nothing (it only hands out discounts to people who
+    /// would have bought anyway). The lift section must find these: rescue clearly, the others within their intervals.
+    /// Orders that the rest of the history places by chance inside a window add the same noise to both arms.
     /// </summary>
-    /// <param name="receipts">Draws the delivery and read receipts apart from <paramref name="rng"/>, so the rest of the history stays the same for a seed.</param>
+    public static readonly IReadOnlyDictionary<string, (double HeldOutRate, double Lift)> PlantedEffects = new Dictionary<string, (double, double)>
+    {
+        [NudgeKinds.CartRescue] = (0.08, 0.06),
+        [NudgeKinds.VipUpgrade] = (0.05, 0.02),
+        [NudgeKinds.InterestDiscount] = (0.04, 0.00),
+        [NudgeKinds.Campaign] = (0.02, 0.01),
+    };
+
+    /// <summary>
+    /// The demo's holdout: twice the rules' production default (10 %), so that a 5,000-contact demo has control groups
+    /// large enough to show the rescue's 6 points clearly; the demo campaigns use it too.
+    /// </summary>
+    public const int DemoHoldoutPercent = 20;
+
+    /// <summary>Share of the contacts each rule (and each demo campaign) nudges once in the period.</summary>
+    private static readonly (string Kind, double Share)[] Exposure =
+        [(NudgeKinds.CartRescue, 0.8), (NudgeKinds.InterestDiscount, 0.5), (NudgeKinds.VipUpgrade, 0.15)];
+    private const double CampaignShare = 0.12;
+
+    /// <summary>
+    /// The nudges as a randomised experiment. Each rule nudges a random share of the contacts once (and each demo campaign
+    /// too), so a contact's outcome belongs to one nudge; <see cref="DemoHoldoutPercent"/> % of the opted-in ones are held out.
+    /// Whether a contact orders within the window is drawn from <see cref="PlantedEffects"/>; such an order is added to
+    /// <paramref name="orders"/> and, when the treated contact clicked first (70 %), attributed to the nudge. Contacts
+    /// without consent get the suppressed rows the guards would write; a few contacts are held back by the cap (in no arm).
+    /// Nudges are created at least a window before now, so every window is complete. The draws come from
+    /// <paramref name="experiment"/> alone, so the planted arms do not depend on the calendar. Returns the nudge each order is attributed to, by order index.
+    /// </summary>
+    /// <param name="receipts">Draws the delivery and read receipts apart from the other generators, so the rest of the history stays the same for a seed.</param>
     private async Task<Dictionary<int, int>> WriteNudgesAsync(DbConnection conn, List<(VisitorPlan Visitor, DateTime At, List<(Item Item, int Qty)> Lines)> orders,
-        Dictionary<string, int> contactIds, IReadOnlyList<int> campaignIds, Random rng, Random receipts, DateTime now, CancellationToken ct)
+        VisitorPlan[] contactVisitors, Item[] catalog, IReadOnlyList<(int Id, DateTime StartedAt)> campaigns, Random experiment, Random receipts,
+        DateTime now, TimeSpan window, CancellationToken ct)
     {
         // The guards never let a message reach a contact without consent, so the invented history must not either.
         var optedIn = (await db.Contacts.AsNoTracking().Where(c => c.OptedIn && !c.OptedOut).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
         var table = db.Model.FindEntityType(typeof(Nudge))!.GetTableName()!;
         var attributed = new Dictionary<int, int>();
-        if (contactIds.Count == 0) return attributed;
+        var visitorOf = contactVisitors.Where(v => v.ContactId is not null).ToDictionary(v => v.ContactId!.Value);
+        var contacts = visitorOf.Keys.Order().ToArray();
+        if (contacts.Length == 0) return attributed;
+        var latest = now - window - TimeSpan.FromHours(1);
+        var earliest = orders.Count > 0 ? Min(orders.Min(o => o.At), latest.AddDays(-1)) : latest.AddDays(-30);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var nextId = await ScalarAsync(conn, $"SELECT COALESCE(MAX(\"Id\"), 0) FROM \"{table}\"", ct, tx) + 1;
-        string Kind(double roll) => roll < 0.5 ? NudgeKinds.CartRescue : roll < 0.85 ? NudgeKinds.InterestDiscount : roll < 0.95 ? NudgeKinds.Campaign : NudgeKinds.VipUpgrade;
         await using (var insert = new BatchInsert(conn, tx, table,
             ["Id", "ContactId", "Kind", "Status", "DedupKey", "Code", "Message", "Link", "CampaignId", "CreatedAt", "SendAfter", "SentAt", "ClickedAt", "Attempts", "RevenueCents",
              "DeliveryStatus", "DeliveredAt", "ReadAt", "Reason"]))
         {
-            async Task Add(int contact, string kind, string status, DateTime created, DateTime? clicked)
+            async Task Episode(int contact, string kind, int? campaignId, DateTime created)
             {
-                var code = NewId(rng)[..16];
-                string? reason = status == NudgeStatuses.Suppressed ? GuardReasons.Capped : status == NudgeStatuses.Cancelled ? NudgeReasons.CancelledByAdmin
-                    : status == NudgeStatuses.Deferred ? GuardReasons.QuietHours : null;
-                if (!optedIn.Contains(contact))
+                var code = NewId(experiment)[..16];
+                string status, reason;
+                var heldOut = false;
+                if (!optedIn.Contains(contact)) (status, reason) = (NudgeStatuses.Suppressed, GuardReasons.NoOptIn);
+                else if (experiment.NextDouble() < 0.03) (status, reason) = (NudgeStatuses.Suppressed, GuardReasons.Capped);
+                else
                 {
-                    status = NudgeStatuses.Suppressed;
-                    reason = GuardReasons.NoOptIn;
-                    clicked = null;
+                    heldOut = experiment.NextDouble() < DemoHoldoutPercent / 100.0;
+                    (status, reason) = heldOut ? (NudgeStatuses.HeldOut, HoldoutReasons.Holdout) : (NudgeStatuses.Sent, null!);
+                }
+                var id = nextId++;
+                DateTime? clicked = null;
+                if (status is NudgeStatuses.Sent or NudgeStatuses.HeldOut)
+                {
+                    var (baseRate, lift) = PlantedEffects[kind];
+                    var converts = experiment.NextDouble() < baseRate + (heldOut ? 0 : lift);
+                    var placedAt = created.AddMinutes(10) + (window - TimeSpan.FromMinutes(20)) * experiment.NextDouble();
+                    var clickedFirst = experiment.NextDouble() < 0.7;
+                    var product = catalog[experiment.Next(catalog.Length)];
+                    if (converts)
+                    {
+                        orders.Add((visitorOf[contact], placedAt, [(product, 1)]));
+                        if (!heldOut && clickedFirst)
+                        {
+                            clicked = created + (placedAt - created) / 2;
+                            attributed[orders.Count - 1] = (int)id;
+                        }
+                    }
+                    else if (!heldOut && experiment.NextDouble() < 0.1) clicked = created.AddHours(1);
                 }
                 DateTime? sent = status == NudgeStatuses.Sent ? created.AddMinutes(2) : null;
                 // Most sent messages are delivered; a clicked one was read unless its reader turned receipts off.
@@ -319,29 +376,20 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 DateTime? read = delivered is not null && (clicked is not null ? roll < 0.9 : roll < 0.55)
                     ? Min(clicked?.AddMinutes(-1) ?? delivered.Value.AddMinutes(30 + receipts.Next(600)), now) : null;
                 if (read < delivered) read = delivered;
-                await insert.AddAsync(ct, nextId++, contact, kind, status, $"demo:{code}", code, "Hi! Something you liked is waiting for you.",
-                    $"http://localhost/r/{code}", kind == NudgeKinds.Campaign ? campaignIds[rng.Next(campaignIds.Count)] : null, created, created, sent, clicked, sent is null ? 0 : 1,
+                await insert.AddAsync(ct, id, contact, kind, status, $"demo:{code}", code, "Hi! Something you liked is waiting for you.",
+                    $"http://localhost/r/{code}", campaignId, created, created, sent, clicked, sent is null ? 0 : 1,
                     // Analytics sums attributed revenue from the orders themselves; the nudge's own total starts at zero.
                     0L, read is not null ? DeliveryStatuses.Read : delivered is not null ? DeliveryStatuses.Delivered : null, delivered, read, reason);
             }
-            for (var i = 0; i < orders.Count; i++)
-            {
-                var (v, at, _) = orders[i];
-                if (!contactIds.TryGetValue(v.Id, out var contact) || rng.NextDouble() >= 0.35 || !optedIn.Contains(contact)) continue;
-                attributed[i] = (int)nextId;
-                await Add(contact, Kind(rng.NextDouble()), NudgeStatuses.Sent, at.AddHours(-rng.Next(2, 30)), at.AddMinutes(-10));
-            }
-            var contacts = contactIds.Values.Distinct().ToArray();
-            var earliest = orders.Count > 0 ? orders.Min(o => o.At) : now.AddDays(-30);
-            for (var i = 0; i < contacts.Length * 0.6; i++)
-            {
-                var created = earliest.AddTicks((long)(rng.NextDouble() * (now - earliest).Ticks));
-                var roll = rng.NextDouble();
-                var status = roll < 0.65 ? NudgeStatuses.Sent : roll < 0.73 ? NudgeStatuses.Deferred : roll < 0.78 ? NudgeStatuses.Queued
-                    : roll < 0.9 ? NudgeStatuses.Suppressed : NudgeStatuses.Cancelled;
-                var clicked = status == NudgeStatuses.Sent && rng.NextDouble() < 0.2 ? created.AddHours(rng.Next(1, 20)) : (DateTime?)null;
-                await Add(contacts[rng.Next(contacts.Length)], Kind(rng.NextDouble()), status, created, clicked > now ? now : clicked);
-            }
+
+            DateTime Moment() => earliest.AddTicks((long)(experiment.NextDouble() * (latest - earliest).Ticks));
+            int[] Pick(double share) => contacts.OrderBy(_ => experiment.Next()).Take((int)Math.Round(contacts.Length * share)).Order().ToArray();
+            foreach (var (kind, share) in Exposure)
+                foreach (var contact in Pick(share))
+                    await Episode(contact, kind, null, Moment());
+            foreach (var (campaignId, startedAt) in campaigns)
+                foreach (var contact in Pick(CampaignShare))
+                    await Episode(contact, NudgeKinds.Campaign, campaignId, Min(startedAt, latest).AddMinutes(experiment.Next(0, 30)));
         }
         await tx.CommitAsync(ct);
         return attributed;
@@ -353,7 +401,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
     /// The campaigns the invented campaign messages belong to, as real rows (flagged <see cref="Campaign.IsDemo"/>)
     /// with ids from the table's own sequence, so a campaign made later never inherits their messages.
     /// </summary>
-    private async Task<IReadOnlyList<int>> AddDemoCampaignsAsync(DateTime now, int days, CancellationToken ct)
+    private async Task<IReadOnlyList<(int Id, DateTime StartedAt)>> AddDemoCampaignsAsync(DateTime now, int days, CancellationToken ct)
     {
         string[] names = ["Spring sale", "New gaming gear", "Back in stock", "VIP evening", "Weekend deals"];
         var campaigns = names.Select((name, i) => new Campaign
@@ -365,11 +413,12 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
             StartedAt = now.AddDays(-days + (i + 1) * days / (names.Length + 1)),
             CreatedBy = "seed-demo",
             IsDemo = true,
+            HoldoutPercent = DemoHoldoutPercent,
         }).ToList();
         db.AddRange(campaigns);
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
-        return campaigns.Select(c => c.Id).ToList();
+        return campaigns.Select(c => (c.Id, c.StartedAt!.Value)).ToList();
     }
 
     /// <summary>The log's summary line reads the stored counts; the list counts the messages themselves.</summary>
@@ -378,7 +427,8 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         var nudges = db.Set<Nudge>();
         await db.Set<Campaign>().Where(c => c.IsDemo).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.Matched, c => nudges.Count(n => n.CampaignId == c.Id))
-            .SetProperty(c => c.Queued, c => nudges.Count(n => n.CampaignId == c.Id && n.Status != NudgeStatuses.Suppressed && n.Status != NudgeStatuses.Cancelled))
+            .SetProperty(c => c.Queued, c => nudges.Count(n => n.CampaignId == c.Id && n.Status != NudgeStatuses.Suppressed && n.Status != NudgeStatuses.Cancelled && n.Status != NudgeStatuses.HeldOut))
+            .SetProperty(c => c.HeldOut, c => nudges.Count(n => n.CampaignId == c.Id && n.Status == NudgeStatuses.HeldOut))
             .SetProperty(c => c.SuppressedNoOptIn, c => nudges.Count(n => n.CampaignId == c.Id && n.Reason == GuardReasons.NoOptIn))
             .SetProperty(c => c.SuppressedCapped, c => nudges.Count(n => n.CampaignId == c.Id && n.Status == NudgeStatuses.Suppressed && n.Reason == GuardReasons.Capped)), ct);
     }

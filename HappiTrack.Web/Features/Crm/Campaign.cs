@@ -51,6 +51,10 @@ public sealed class Campaign
     public int SuppressedOptedOut { get; set; }
     public int SuppressedNoOptIn { get; set; }
     public int SuppressedCapped { get; set; }
+    /// <summary>Share of the reachable contacts kept back as the campaign's control group (0–50).</summary>
+    public int HoldoutPercent { get; set; }
+    /// <summary>How many were held out (the campaign's own control group and the global one) when it started.</summary>
+    public int HeldOut { get; set; }
 }
 
 internal sealed class CampaignConfiguration : IEntityTypeConfiguration<Campaign>

@@ -22,11 +22,14 @@ public sealed class CampaignPreviews(IDataProtectionProvider protection)
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly IDataProtector _protector = protection.CreateProtector("HappiTrack.Crm.CampaignPreview.v1");
 
-    /// <summary>Identifies exactly what is sent: the message as typed and the normalised segment (the name is only a label).</summary>
-    public static string Fingerprint(string? message, CampaignSegment segment)
+    /// <summary>
+    /// Identifies exactly what is sent: the message as typed, the normalised segment and the holdout (a preview at 0 %
+    /// must not vouch for a send that keeps half the segment back). The name is only a label.
+    /// </summary>
+    public static string Fingerprint(string? message, CampaignSegment segment, int holdoutPercent = 0)
     {
         var normalised = segment with { Tag = string.IsNullOrWhiteSpace(segment.Tag) ? null : segment.Tag.Trim() };
-        var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { message = message ?? "", segment = normalised }, Json));
+        var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { message = message ?? "", segment = normalised, holdout = holdoutPercent }, Json));
         return Convert.ToHexString(SHA256.HashData(bytes));
     }
 

@@ -12,12 +12,16 @@ namespace HappiTrack.Web.Features.Crm;
 /// <summary>Who a campaign goes to; every criterion left null matches everyone.</summary>
 public sealed record CampaignSegment(bool? Vip = null, double? MinScore = null, string? Tag = null, bool? AbandonedCart = null, int? SeenWithinDays = null);
 
-public sealed record CampaignDraft(string? Name, string? Message, CampaignSegment? Segment);
+/// <param name="HoldoutPercent">Share of the reachable contacts held out as the campaign's control group (0–50), to measure its lift.</param>
+public sealed record CampaignDraft(string? Name, string? Message, CampaignSegment? Segment, int HoldoutPercent = 0);
 
 public sealed record SuppressedCounts(int OptedOut, int Capped, int NoOptIn);
 
-/// <summary>What a broadcast did (or, for a preview, would do). <see cref="Deferred"/> wait for quiet hours to end and are counted in <see cref="Queued"/>.</summary>
-public sealed record CampaignOutcome(int? CampaignId, int Matched, int Queued, int Deferred, SuppressedCounts Suppressed, int AllContacts);
+/// <summary>
+/// What a broadcast did (or, for a preview, would do). <see cref="Deferred"/> wait for quiet hours to end and are counted in <see cref="Queued"/>.
+/// <see cref="HeldOut"/> are contacts the guards would have let through but a control group kept back (never sent, not in <see cref="Queued"/>).
+/// </summary>
+public sealed record CampaignOutcome(int? CampaignId, int Matched, int Queued, int Deferred, SuppressedCounts Suppressed, int AllContacts, int HeldOut = 0);
 
 /// <summary>One campaign message: <see cref="Status"/> is the furthest stage of its <see cref="Funnel"/>.</summary>
 public sealed record CampaignLogEntry(
@@ -33,10 +37,18 @@ public sealed record CampaignLog(int CampaignId, string Name, string Message, Da
 /// <summary>One message as it would go out, to a real recipient of the segment.</summary>
 public sealed record CampaignSample(int ContactId, string? Name, string Text);
 
-/// <summary>A preview: <see cref="Reach"/> is how many would get the message (queued now or after quiet hours).</summary>
-public sealed record CampaignPreview(CampaignOutcome Outcome, IReadOnlyList<CampaignSample> Samples, string PreviewId, DateTime ExpiresAt)
+/// <summary>
+/// A preview: <see cref="Reach"/> is how many the guards let through (queued now or after quiet hours), the number a send
+/// confirms. Of them, <see cref="GlobalControl"/> are in the global control group (held out for certain) and about
+/// <see cref="HoldoutPercent"/> % of the rest will be the campaign's control group: which ones is decided by a hash of the
+/// campaign's id, which does not exist yet, so <see cref="ExpectedReachAfterHoldout"/> is an expectation.
+/// </summary>
+public sealed record CampaignPreview(CampaignOutcome Outcome, IReadOnlyList<CampaignSample> Samples, string PreviewId, DateTime ExpiresAt,
+    int HoldoutPercent = 0, int GlobalControl = 0)
 {
     public int Reach => Outcome.Queued;
+    public int ExpectedHeldOut => GlobalControl + (int)Math.Round((Reach - GlobalControl) * HoldoutPercent / 100.0, MidpointRounding.AwayFromZero);
+    public int ExpectedReachAfterHoldout => Reach - ExpectedHeldOut;
 }
 
 /// <summary>What the sender confirmed: a preview id from a preview of this message and segment, and/or the reach they saw.</summary>
@@ -53,11 +65,11 @@ public sealed record CampaignSendResult(CampaignOutcome? Outcome, SendRefusal Re
 
 /// <summary>
 /// One campaign with its messages counted from the outbox as they stand now, so the columns add up:
-/// <see cref="Matched"/> = <see cref="HeldBack"/> + <see cref="Waiting"/> + <see cref="Sent"/> + <see cref="Failed"/>;
+/// <see cref="Matched"/> = <see cref="HeldBack"/> + <see cref="HeldOut"/> + <see cref="Waiting"/> + <see cref="Sent"/> + <see cref="Failed"/>;
 /// <see cref="Clicked"/> is a part of <see cref="Sent"/>.
 /// </summary>
 public sealed record CampaignListItem(int Id, string Name, DateTime CreatedAt, string? CreatedBy, string State, DateTime? ScheduledFor, DateTime? StartedAt,
-    int Matched, int HeldBack, int Waiting, int Sent, int Failed, int Clicked);
+    int Matched, int HeldBack, int Waiting, int Sent, int Failed, int Clicked, int HeldOut = 0);
 
 /// <summary>A page of a campaign's log: <paramref name="Status"/> is a <see cref="NudgeStatusNames.Filters"/> key or null for all.</summary>
 public sealed record CampaignLogQuery(string? Status = null, int Page = 1, int PageSize = 50)
@@ -74,7 +86,7 @@ public sealed record CampaignLogQuery(string? Status = null, int Page = 1, int P
 /// Quiet hours only defer it.
 /// </summary>
 public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSettingsService settingsService, ShopContext shop, IOutboxTrigger outboxTrigger,
-    TimeProvider clock, IAuditLog audit, CampaignPreviews previews)
+    TimeProvider clock, IAuditLog audit, CampaignPreviews previews, HoldoutKeys holdoutKeys, Microsoft.Extensions.Options.IOptions<MarketingOptions> marketing)
 {
     public const int MaxNameLength = 100;
     public const int MaxMessageLength = 1000;
@@ -96,6 +108,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         else if (draft.Name.Length > MaxNameLength || draft.Name.Any(char.IsControl)) errors["name"] = [$"The name must be text of at most {MaxNameLength} characters."];
         if (string.IsNullOrWhiteSpace(draft.Message)) { if (requireMessage) errors["message"] = ["Write the message to send."]; }
         else if (draft.Message.Length > MaxMessageLength) errors["message"] = [$"Keep the message under {MaxMessageLength} characters."];
+        if (draft.HoldoutPercent is < 0 or > MarketingOptions.MaxPercent)
+            errors["holdoutPercent"] = [$"The holdout must be a whole percentage between 0 and {MarketingOptions.MaxPercent}."];
         var segment = draft.Segment ?? new CampaignSegment();
         if (segment.MinScore is { } min && (double.IsNaN(min) || min < 0 || min > 1_000_000))
             errors["segment.minScore"] = ["The minimum score must be a number between 0 and 1000000."];
@@ -115,7 +129,10 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     /// messages as they would go out, without writing anything but the audit row. The preview id vouches
     /// for this message, segment and reach for <see cref="CampaignPreviews.Validity"/>.
     /// </summary>
-    public async Task<CampaignPreview> PreviewAsync(CampaignSegment segment, string? message, CancellationToken ct)
+    public Task<CampaignPreview> PreviewAsync(CampaignSegment segment, string? message, CancellationToken ct) =>
+        PreviewAsync(segment, message, holdoutPercent: 0, ct);
+
+    public async Task<CampaignPreview> PreviewAsync(CampaignSegment segment, string? message, int holdoutPercent, CancellationToken ct)
     {
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -136,13 +153,18 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
 
         var tally = new Tally();
         var recipients = new List<Contact>(SampleCount);
+        var global = marketing.Value.GlobalControlPercent;
+        var key = global > 0 ? await holdoutKeys.GetAsync(db, ct) : null;
+        var globalControl = 0;
         foreach (var contact in matched)
         {
             var recent = byContact.GetValueOrDefault(contact.Id) ?? [];
             var decision = NudgeGuards.Decide(new GuardInput(contact.OptedIn, contact.OptedOut, recent, now + Validity), now, settings.Guards, shop.TimeZone);
             var status = StatusFor(decision.Verdict, decision.Reason);
             tally.Count(status, decision.Reason);
-            if (status != NudgeStatuses.Suppressed && recipients.Count < SampleCount) recipients.Add(contact);
+            if (status == NudgeStatuses.Suppressed) continue;
+            if (key is not null && Holdouts.IsHeldOut(key, contact.Id, Holdouts.GlobalSubject, Holdouts.GlobalPeriod, global)) globalControl++;
+            else if (recipients.Count < SampleCount) recipients.Add(contact);
         }
         var outcome = tally.Outcome(null, matched.Count, await db.Contacts.CountAsync(ct));
 
@@ -155,9 +177,11 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             samples.AddRange(recipients.Select(c => new CampaignSample(c.Id, c.Name,
                 Render(message, c.Name, c.MostDesiredProductId is { } pid ? products.GetValueOrDefault(pid) : null, link))));
         }
-        var previewId = previews.Issue(new CampaignPreviewTicket(CampaignPreviews.Fingerprint(message, segment), outcome.Queued, now));
-        await audit.RecordAsync(AuditActions.CampaignPreview, null, new { segment, outcome.Matched, reach = outcome.Queued, outcome.Suppressed }, ct);
-        return new CampaignPreview(outcome, samples, previewId, now + CampaignPreviews.Validity);
+        var previewId = previews.Issue(new CampaignPreviewTicket(CampaignPreviews.Fingerprint(message, segment, holdoutPercent), outcome.Queued, now));
+        var preview = new CampaignPreview(outcome, samples, previewId, now + CampaignPreviews.Validity, holdoutPercent, globalControl);
+        await audit.RecordAsync(AuditActions.CampaignPreview, null, new { segment, outcome.Matched, reach = outcome.Queued, outcome.Suppressed, holdoutPercent,
+            expectedReachAfterHoldout = preview.ExpectedReachAfterHoldout }, ct);
+        return preview;
     }
 
     /// <summary>
@@ -175,12 +199,12 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         var campaign = NewCampaign(draft, segment, createdBy, now);
         campaign.StartedAt = now;
         var outcome = (await WriteAsync(campaign, segment, expected, ct))!;
-        if (outcome.Queued != expected)
+        if (outcome.Queued + outcome.HeldOut != expected)
             return CampaignSendResult.Refuse(SendRefusal.ReachChanged,
-                $"The campaign would now reach {outcome.Queued} contacts, not the {expected} you confirmed. Check the new preview and confirm again.", outcome.Queued);
+                $"The campaign would now reach {outcome.Queued + outcome.HeldOut} contacts, not the {expected} you confirmed. Check the new preview and confirm again.", outcome.Queued + outcome.HeldOut);
         await audit.RecordAsAsync(createdBy ?? "(unknown)", AuditActions.CampaignSend, $"campaign:{campaign.Id}",
-            new { name = campaign.Name, segment, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed }, ct);
-        return new CampaignSendResult(outcome, SendRefusal.None, null, outcome.Queued);
+            new { name = campaign.Name, segment, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed, outcome.HeldOut, campaign.HoldoutPercent }, ct);
+        return new CampaignSendResult(outcome, SendRefusal.None, null, outcome.Queued + outcome.HeldOut);
     }
 
     private (CampaignSendResult? Refusal, int Expected) Check(CampaignDraft draft, SendConfirmation confirmation, DateTime now)
@@ -191,7 +215,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             var ticket = previews.Read(confirmation.PreviewId);
             if (ticket is null)
                 return (CampaignSendResult.Refuse(SendRefusal.Missing, "That preview id is not valid here. Preview the campaign again."), 0);
-            if (ticket.Fingerprint != CampaignPreviews.Fingerprint(draft.Message, segment))
+            if (ticket.Fingerprint != CampaignPreviews.Fingerprint(draft.Message, segment, draft.HoldoutPercent))
                 return (CampaignSendResult.Refuse(SendRefusal.Changed, "The message or the segment changed after the preview. Preview again and check the new numbers."), 0);
             if (now - ticket.IssuedAt > CampaignPreviews.Validity || ticket.IssuedAt > now + TimeSpan.FromMinutes(1))
                 return (CampaignSendResult.Refuse(SendRefusal.Expired, $"The preview is older than {CampaignPreviews.Validity.TotalMinutes:0} minutes. Preview again."), 0);
@@ -243,6 +267,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         Name = draft.Name!.Trim(),
         Message = draft.Message!,
         SegmentJson = JsonSerializer.Serialize(segment, Json),
+        HoldoutPercent = draft.HoldoutPercent,
         CreatedAt = now,
         CreatedBy = createdBy,
     };
@@ -340,7 +365,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
                 {
                     n.CampaignId = campaign.Id;
                     n.ProductId = contact.MostDesiredProductId;
-                }));
+                },
+                campaign.HoldoutPercent > 0 ? HoldoutGroup.ForCampaign(campaign.Id, campaign.HoldoutPercent) : null));
         }).ToList();
         var tally = new Tally();
         foreach (var nudge in await outbox.WriteManyAsync(db, requests, settings, now, ct))
@@ -353,7 +379,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             tally.Count(nudge.Status, nudge.Reason);
         }
         var outcome = tally.Outcome(campaign.Id, matched.Count, await db.Contacts.CountAsync(ct));
-        if (expectedReach is { } expected && outcome.Queued != expected)
+        // The confirmed reach is before the holdout: which contacts are held out depends on the campaign's id, unknown at preview.
+        if (expectedReach is { } expected && outcome.Queued + outcome.HeldOut != expected)
         {
             await transaction.RollbackAsync(ct);
             db.ChangeTracker.Clear();
@@ -365,6 +392,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         campaign.SuppressedOptedOut = outcome.Suppressed.OptedOut;
         campaign.SuppressedNoOptIn = outcome.Suppressed.NoOptIn;
         campaign.SuppressedCapped = outcome.Suppressed.Capped;
+        campaign.HeldOut = outcome.HeldOut;
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         db.ChangeTracker.Clear();
@@ -403,7 +431,8 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             Waiting: Sum(c.Id, NudgeStatuses.Queued, NudgeStatuses.Deferred, NudgeStatuses.Sending, NudgeStatuses.Failed),
             Sent: Sum(c.Id, NudgeStatuses.Sent),
             Failed: Sum(c.Id, NudgeStatuses.Dead),
-            Clicked: byCampaign[c.Id].Where(x => x.Status == NudgeStatuses.Sent).Sum(x => x.Clicked))).ToList();
+            Clicked: byCampaign[c.Id].Where(x => x.Status == NudgeStatuses.Sent).Sum(x => x.Clicked),
+            HeldOut: Sum(c.Id, NudgeStatuses.HeldOut))).ToList();
     }
 
     /// <summary>The campaign and its messages: all of them without <paramref name="query"/>, else one filtered page.</summary>
@@ -423,7 +452,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             r.Reason, r.Funnel.QueuedAt, r.SendAfter, r.Funnel.SentAt, r.Funnel.DeliveredAt, r.Funnel.ReadAt, r.Funnel.ClickedAt,
             r.Funnel.ConvertedAt, r.Funnel)).ToList();
         var outcome = new CampaignOutcome(campaign.Id, campaign.Matched, campaign.Queued, campaign.Deferred,
-            new SuppressedCounts(campaign.SuppressedOptedOut, campaign.SuppressedCapped, campaign.SuppressedNoOptIn), 0);
+            new SuppressedCounts(campaign.SuppressedOptedOut, campaign.SuppressedCapped, campaign.SuppressedNoOptIn), 0, campaign.HeldOut);
         return new CampaignLog(campaign.Id, campaign.Name, campaign.Message, campaign.CreatedAt, campaign.CreatedBy, outcome, entries,
             campaign.State, campaign.ScheduledFor, campaign.StartedAt, total, query?.Page ?? 1, query?.PageSize ?? total);
     }
@@ -470,13 +499,14 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
 
     private sealed class Tally
     {
-        private int _queued, _deferred, _optedOut, _noOptIn, _capped;
+        private int _queued, _deferred, _optedOut, _noOptIn, _capped, _heldOut;
 
         public void Count(string status, string? reason)
         {
             switch (status)
             {
                 case NudgeStatuses.Queued: _queued++; break;
+                case NudgeStatuses.HeldOut: _heldOut++; break;
                 case NudgeStatuses.Deferred: _deferred++; break;
                 case NudgeStatuses.Suppressed when reason == GuardReasons.OptedOut: _optedOut++; break;
                 case NudgeStatuses.Suppressed when reason == GuardReasons.NoOptIn: _noOptIn++; break;
@@ -485,6 +515,6 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         }
 
         public CampaignOutcome Outcome(int? id, int matched, int all) =>
-            new(id, matched, _queued + _deferred, _deferred, new SuppressedCounts(_optedOut, _capped, _noOptIn), all);
+            new(id, matched, _queued + _deferred, _deferred, new SuppressedCounts(_optedOut, _capped, _noOptIn), all, _heldOut);
     }
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
+using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Settings;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -12,8 +13,13 @@ namespace HappiTrack.Web.Features.Crm;
 /// <see cref="Reach"/> is <see cref="Queued"/>: the contacts who would get (or got) the message. A dry run adds
 /// <see cref="PreviewId"/> (valid until <see cref="PreviewExpiresAt"/>) and, given a message, three <see cref="Samples"/>.
 /// </summary>
+/// <summary>
+/// <c>reach</c> is what a send confirms (before the holdout); <c>heldOut</c> after a send, or <c>expectedReachAfterHoldout</c>
+/// on a dry run, says how many of them the control groups keep back.
+/// </summary>
 public sealed record BroadcastResponse(int? CampaignId, int Matched, int Queued, int Deferred, SuppressedCounts Suppressed,
-    int Reach, string? PreviewId = null, DateTime? PreviewExpiresAt = null, IReadOnlyList<CampaignSample>? Samples = null);
+    int Reach, string? PreviewId = null, DateTime? PreviewExpiresAt = null, IReadOnlyList<CampaignSample>? Samples = null,
+    int HoldoutPercent = 0, int? HeldOut = null, int? ExpectedReachAfterHoldout = null);
 
 /// <summary>
 /// The documented body of <c>POST /api/campaign/broadcast</c>; the endpoint reads each field as raw JSON so that a bad one
@@ -55,7 +61,7 @@ internal static class CrmApi
 
     private sealed record BroadcastSegment(JsonElement? Vip, JsonElement? MinScore, JsonElement? Tag, JsonElement? AbandonedCart, JsonElement? SeenWithinDays);
     private sealed record BroadcastRequest(JsonElement? Name, JsonElement? Message, BroadcastSegment? Segment, JsonElement? DryRun,
-        JsonElement? Confirm, JsonElement? PreviewId);
+        JsonElement? Confirm, JsonElement? PreviewId, JsonElement? HoldoutPercent);
 
     /// <summary>
     /// A send (no <c>dryRun</c>) must carry <c>previewId</c> from a dry run of the same message and segment
@@ -86,7 +92,10 @@ internal static class CrmApi
             Number(body.Segment?.SeenWithinDays, "segment.seenWithinDays", errors) is { } d
                 ? (d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue ? (int)d : Fail(errors, "segment.seenWithinDays", "'seenWithinDays' must be a whole number of days."))
                 : null);
-        var draft = new CampaignDraft(Text(body.Name, "name", errors), Text(body.Message, "message", errors), segment);
+        var holdout = Number(body.HoldoutPercent, "holdoutPercent", errors) is { } h
+            ? (h == Math.Floor(h) && h is >= 0 and <= MarketingOptions.MaxPercent ? (int)h : Fail(errors, "holdoutPercent", $"'holdoutPercent' must be a whole number from 0 to {MarketingOptions.MaxPercent}.") ?? 0)
+            : 0;
+        var draft = new CampaignDraft(Text(body.Name, "name", errors), Text(body.Message, "message", errors), segment, holdout);
         var previewId = Text(body.PreviewId, "previewId", errors);
         var confirm = Number(body.Confirm, "confirm", errors) is { } c
             ? (c == Math.Floor(c) && c is >= 0 and <= int.MaxValue ? (int)c : Fail(errors, "confirm", "'confirm' must be the whole number of contacts the campaign reaches."))
@@ -99,9 +108,10 @@ internal static class CrmApi
 
         if (dryRun)
         {
-            var preview = await campaigns.PreviewAsync(segment, draft.Message, ct);
+            var preview = await campaigns.PreviewAsync(segment, draft.Message, holdout, ct);
             var o = preview.Outcome;
-            return TypedResults.Ok(new BroadcastResponse(null, o.Matched, o.Queued, o.Deferred, o.Suppressed, preview.Reach, preview.PreviewId, preview.ExpiresAt, preview.Samples));
+            return TypedResults.Ok(new BroadcastResponse(null, o.Matched, o.Queued, o.Deferred, o.Suppressed, preview.Reach, preview.PreviewId, preview.ExpiresAt, preview.Samples,
+                holdout, ExpectedReachAfterHoldout: preview.ExpectedReachAfterHoldout));
         }
         var result = await campaigns.SendAsync(draft, new SendConfirmation(previewId, confirm), user.Identity?.Name, ct);
         if (result.Refusal == SendRefusal.Missing) return Invalid("previewId", result.Problem!);
@@ -114,7 +124,8 @@ internal static class CrmApi
                 Extensions = { ["reason"] = result.Refusal.ToString(), ["reach"] = result.CurrentReach },
             });
         var outcome = result.Outcome!;
-        return TypedResults.Ok(new BroadcastResponse(outcome.CampaignId, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed, outcome.Queued));
+        return TypedResults.Ok(new BroadcastResponse(outcome.CampaignId, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed,
+            outcome.Queued + outcome.HeldOut, HoldoutPercent: holdout, HeldOut: outcome.HeldOut));
     }
 
     /// <summary>With <c>campaignId</c>: that campaign's messages. Without: the recent campaigns, to find an id.</summary>

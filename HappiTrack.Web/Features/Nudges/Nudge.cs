@@ -31,9 +31,14 @@ public static class NudgeStatuses
     public const string Dead = "dead";
     public const string Cancelled = "cancelled";
     public const string Suppressed = "suppressed";
+    /// <summary>
+    /// In a holdout (control) group: never sent, never counted against the cap or quiet hours, no token. The row
+    /// exists so the control arm is measured from the same moment as the treated one (issue 19, <see cref="Holdouts"/>).
+    /// </summary>
+    public const string HeldOut = "held_out";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
-        { Queued, Deferred, Sending, Sent, Failed, Dead, Cancelled, Suppressed };
+        { Queued, Deferred, Sending, Sent, Failed, Dead, Cancelled, Suppressed, HeldOut };
 
     /// <summary>Waiting to be sent: these count against the cap and can still be cancelled.</summary>
     public static readonly string[] Pending = [Queued, Deferred, Failed];
@@ -88,7 +93,10 @@ public static class NudgeStatusNames
         new("cap", "Held by daily cap", n => n.Status == NudgeStatuses.Suppressed && n.Reason == GuardReasons.Capped),
         new("expired", "Expired before sending", n => n.Status == NudgeStatuses.Suppressed && n.Reason == GuardReasons.Expired),
         new("cancelled", "Cancelled", n => n.Status == NudgeStatuses.Cancelled && (n.Reason == null || n.Reason != GuardReasons.OptedOut)),
+        new("held_out", HeldOutName, n => n.Status == NudgeStatuses.HeldOut),
     ];
+
+    public const string HeldOutName = "Held out (control group)";
 
     public static NudgeStatusFilter? Filter(string? key) => Filters.FirstOrDefault(f => f.Key == key);
 
@@ -101,6 +109,7 @@ public static class NudgeStatusNames
         "delivered" => "Delivered",
         NudgeStatuses.Sent => "Sent",
         NudgeStatuses.Queued => "Queued",
+        NudgeStatuses.HeldOut => HeldOutName,
         "failed" => "Failed",
         NudgeStatuses.Deferred => reason switch
         {
@@ -126,6 +135,8 @@ public static class NudgeStatusNames
         NudgeReasons.CancelledByAdmin => "Cancelled by an admin",
         NudgeReasons.SentByAdminWaMe => "Sent by an admin (wa.me)",
         NudgeReasons.MarketingLimit => "WhatsApp marketing limit",
+        HoldoutReasons.Holdout => "Control group of this rule or campaign",
+        HoldoutReasons.GlobalControl => "Global control group (no marketing)",
         _ => reason,
     };
 }
@@ -230,6 +241,18 @@ public sealed class Nudge
         _status = NudgeStatuses.Suppressed;
         Reason = reason;
         if (sendAfter is { } at) SendAfter = at;
+    }
+
+    /// <summary>
+    /// The contact is in the control arm: the row records the moment it would have been sent (for the lift
+    /// analysis) and nothing else happens to it. Only a nudge that was just admitted may be held out.
+    /// </summary>
+    public void HoldOut(string reason)
+    {
+        if (_status is not (NudgeStatuses.Queued or NudgeStatuses.Deferred) || Id != 0 || SentAt is not null)
+            throw new InvalidOperationException("Only a new, unsent nudge can be held out.");
+        _status = NudgeStatuses.HeldOut;
+        Reason = reason;
     }
 
     public void Cancel(string reason)

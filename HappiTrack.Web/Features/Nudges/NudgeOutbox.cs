@@ -22,14 +22,16 @@ public sealed record NudgeRequest(
     DateTime? ExpiresAt,
     /// <summary>Given the tracked link and whether to make a real offer (false when suppressed, so no token is issued).</summary>
     Func<string, bool, NudgeContent> Compose,
-    Action<Nudge>? Configure = null);
+    Action<Nudge>? Configure = null,
+    /// <summary>A campaign's holdout; a rule's comes from the settings document by <see cref="Kind"/>.</summary>
+    HoldoutGroup? Holdout = null);
 
 /// <summary>
 /// Writes nudges into the outbox through the caller's DbContext, so the row commits with the
 /// caller's change. The guards decide at write time whether it is queued, deferred or suppressed.
 /// Callers poke <see cref="IOutboxTrigger"/> after their commit, so the dispatcher never races it.
 /// </summary>
-public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> consent)
+public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> consent, HoldoutKeys holdoutKeys, IOptions<MarketingOptions> marketing)
 {
     /// <summary>The new nudge, or null when one with the same de-duplication key already exists.</summary>
     public async Task<Nudge?> WriteAsync(AppDbContext db, Contact contact, NudgeRequest request, RuleSettings settings, DateTime now, CancellationToken ct = default)
@@ -39,7 +41,7 @@ public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> conse
             return null;
 
         var recent = await RecentSendsAsync(db, contact.Id, excludeNudgeId: null, includePending: true, now, settings.Guards, ct);
-        return Add(db, contact, request, recent, settings, now);
+        return Add(db, contact, request, recent, settings, await holdoutKeys.GetAsync(db, ct), now);
     }
 
     /// <summary>
@@ -66,19 +68,22 @@ public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> conse
         var recentByContact = sent.Concat(pending).Concat(local).ToLookup(r => r.ContactId, r => r.When);
         existing.UnionWith(db.Set<Nudge>().Local.Select(n => n.DedupKey));
 
+        var key = await holdoutKeys.GetAsync(db, ct);
         var written = new List<Nudge?>(items.Count);
         foreach (var (contact, request) in items)
-            written.Add(existing.Add(request.DedupKey) ? Add(db, contact, request, [.. recentByContact[contact.Id]], settings, now) : null);
+            written.Add(existing.Add(request.DedupKey) ? Add(db, contact, request, [.. recentByContact[contact.Id]], settings, key, now) : null);
         return written;
     }
 
-    private Nudge Add(AppDbContext db, Contact contact, NudgeRequest request, IReadOnlyList<DateTime> recent, RuleSettings settings, DateTime now)
+    private Nudge Add(AppDbContext db, Contact contact, NudgeRequest request, IReadOnlyList<DateTime> recent, RuleSettings settings, byte[] holdoutKey, DateTime now)
     {
         var optedIn = NudgeGuards.ConsentAllows(contact, request.Kind, now, consent.Value.PendingFor);
         var decision = NudgeGuards.Decide(new GuardInput(optedIn, contact.OptedOut, recent, request.ExpiresAt), now, settings.Guards, shop.TimeZone);
+        var heldOut = HoldoutFor(contact, request, decision, settings, holdoutKey, now);
         var code = NewCode();
         var link = shop.NudgeLink(code);
-        var content = request.Compose(link, decision.Verdict != GuardVerdict.Suppress);
+        // A held-out contact gets no offer, so no token is issued for a message that is never sent.
+        var content = request.Compose(link, decision.Verdict != GuardVerdict.Suppress && heldOut is null);
         var nudge = new Nudge
         {
             ContactId = contact.Id,
@@ -94,9 +99,26 @@ public sealed class NudgeOutbox(ShopContext shop, IOptions<ConsentOptions> conse
             ExpiresAt = request.ExpiresAt,
         };
         nudge.Admit(decision, now);
+        if (heldOut is not null) nudge.HoldOut(heldOut);
         request.Configure?.Invoke(nudge);
         db.Add(nudge);
         return nudge;
+    }
+
+    /// <summary>
+    /// The holdout reason when the contact is in a control arm, else null. Only a contact the guards would message
+    /// (now or later) can be held out, so both arms hold the same kind of contact; consent and, for a campaign, the
+    /// cap decide before the coin is tossed. The transactional opt-in confirmation is never held out.
+    /// </summary>
+    private string? HoldoutFor(Contact contact, NudgeRequest request, GuardDecision decision, RuleSettings settings, byte[] key, DateTime now)
+    {
+        if (request.Kind == NudgeKinds.OptInConfirmation || decision.Verdict == GuardVerdict.Suppress) return null;
+        var global = marketing.Value.GlobalControlPercent;
+        if (global > 0 && Holdouts.IsHeldOut(key, contact.Id, Holdouts.GlobalSubject, Holdouts.GlobalPeriod, global)) return HoldoutReasons.GlobalControl;
+        var group = request.Holdout ?? HoldoutGroup.ForRule(request.Kind, settings);
+        if (group is null || group.Percent <= 0) return null;
+        if (group.SuppressWhenCapped && decision.Verdict == GuardVerdict.Defer && decision.Reason == GuardReasons.Capped) return null;
+        return Holdouts.IsHeldOut(key, contact.Id, group.Subject, Holdouts.Period(now), group.Percent) ? HoldoutReasons.Holdout : null;
     }
 
     /// <summary>

@@ -10,6 +10,11 @@ public static class NudgesServiceCollectionExtensions
     public static IServiceCollection AddNudges(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<NudgeOutbox>();
+        services.AddSingleton<HoldoutKeys>();
+        services.AddScoped<GlobalControl>();
+        services.AddHostedService<HoldoutKeySeeder>();
+        services.AddOptions<MarketingOptions>().BindConfiguration(MarketingOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MarketingOptions>, MarketingOptionsValidator>();
         services.AddScoped<OutboxProcessor>();
         services.AddScoped<WhatsAppWebhook>();
         services.AddScoped<NudgeAttribution>();

@@ -11,6 +11,9 @@ namespace HappiTrack.Web.Features.Settings;
 /// </summary>
 public sealed class RuleSettings
 {
+    public const int DefaultHoldoutPercent = 10;
+    public const int MaxHoldoutPercent = 50;
+
     public ScoringSettings Scoring { get; set; } = new();
     public InterestDiscountSettings InterestDiscount { get; set; } = new();
     public CartRescueSettings CartRescue { get; set; } = new();
@@ -49,16 +52,19 @@ public sealed class RuleSettings
         Range("InterestDiscount.ValidHours", InterestDiscount.ValidHours, 1, 24 * 365);
         Range("InterestDiscount.RepeatAfterDays", InterestDiscount.RepeatAfterDays, 0, 3650);
         Template("InterestDiscount.Template", InterestDiscount.Template);
+        Range("InterestDiscount.HoldoutPercent", InterestDiscount.HoldoutPercent, 0, MaxHoldoutPercent);
 
         Range("CartRescue.IdleMinutes", CartRescue.IdleMinutes, 1, 7 * 24 * 60);
         Range("CartRescue.Percent", CartRescue.Percent, 0, 100);
         Range("CartRescue.ValidHours", CartRescue.ValidHours, 1, 24 * 365);
         Template("CartRescue.Template", CartRescue.Template);
+        Range("CartRescue.HoldoutPercent", CartRescue.HoldoutPercent, 0, MaxHoldoutPercent);
 
         Range("Vip.AfterOrders", Vip.AfterOrders, 1, 1000);
         Range("Vip.Percent", Vip.Percent, 1, 100);
         Range("Vip.ValidDays", Vip.ValidDays, 1, 3650);
         Template("Vip.Template", Vip.Template);
+        Range("Vip.HoldoutPercent", Vip.HoldoutPercent, 0, MaxHoldoutPercent);
 
         Range("Guards.MaxPerWindow", Guards.MaxPerWindow, 1, 100);
         Range("Guards.WindowHours", Guards.WindowHours, 1, 24 * 30);
@@ -96,6 +102,8 @@ public sealed class ScoringSettings
 public sealed class InterestDiscountSettings
 {
     public bool Enabled { get; set; } = true;
+    /// <summary>Share of eligible contacts held out as this rule's control group (0–50), to measure its lift.</summary>
+    public int HoldoutPercent { get; set; } = RuleSettings.DefaultHoldoutPercent;
     public double Threshold { get; set; } = 60;
     public int Percent { get; set; } = 10;
     public int ValidHours { get; set; } = 48;
@@ -107,6 +115,8 @@ public sealed class InterestDiscountSettings
 public sealed class CartRescueSettings
 {
     public bool Enabled { get; set; } = true;
+    /// <summary>Share of eligible contacts held out as this rule's control group (0–50), to measure its lift.</summary>
+    public int HoldoutPercent { get; set; } = RuleSettings.DefaultHoldoutPercent;
     public int IdleMinutes { get; set; } = 30;
     public int Percent { get; set; } = 10;
     public int ValidHours { get; set; } = 24;
@@ -117,6 +127,8 @@ public sealed class CartRescueSettings
 public sealed class VipSettings
 {
     public bool Enabled { get; set; } = true;
+    /// <summary>Share of eligible contacts held out as this rule's control group (0–50), to measure its lift.</summary>
+    public int HoldoutPercent { get; set; } = RuleSettings.DefaultHoldoutPercent;
     public int AfterOrders { get; set; } = 3;
     public int Percent { get; set; } = 50;
     public int ValidDays { get; set; } = 30;

@@ -7,8 +7,11 @@ namespace HappiTrack.Web.Areas.Analytics.Pages;
 
 /// <summary>The analytics dashboard. Every input is a plain string so bad dates become a message, not a binding error.</summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)] // customer figures stay out of shared caches
-public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calendar, PrivacyOptions privacy, TimeProvider clock) : PageModel
+public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calendar, PrivacyOptions privacy, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<HappiTrack.Web.Features.Nudges.AttributionOptions> attribution) : PageModel
 {
+    public int AttributionWindowDays => attribution.Value.WindowDays;
+
     [BindProperty(SupportsGet = true)] public string? Preset { get; set; }
     [BindProperty(SupportsGet = true)] public string? From { get; set; }
     [BindProperty(SupportsGet = true)] public string? To { get; set; }

@@ -726,6 +726,12 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("Deferred")
                         .HasColumnType("integer");
 
+                    b.Property<int>("HeldOut")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("HoldoutPercent")
+                        .HasColumnType("integer");
+
                     b.Property<bool>("IsDemo")
                         .HasColumnType("boolean");
 
@@ -809,6 +815,24 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.HasIndex("ContactId", "CreatedAt");
 
                     b.ToTable("ContactNotes", (string)null);
+                });
+
+            modelBuilder.Entity("HappiTrack.Web.Features.Nudges.HoldoutKeyRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("HoldoutKey", (string)null);
                 });
 
             modelBuilder.Entity("HappiTrack.Web.Features.Nudges.Nudge", b =>

@@ -20,6 +20,8 @@ public sealed class IndexModel(CampaignService campaigns, AppDbContext db) : Pag
     [BindProperty] public string? Tag { get; set; }
     [BindProperty] public bool? AbandonedCart { get; set; }
     [BindProperty] public int? SeenWithinDays { get; set; }
+    /// <summary>The campaign's control group, 0–50 % of the contacts it reaches (default 0: everyone gets it).</summary>
+    [BindProperty] public int HoldoutPercent { get; set; }
     /// <summary>Carried from the preview to the send: what the admin saw.</summary>
     [BindProperty] public string? PreviewId { get; set; }
     [BindProperty] public int? Confirm { get; set; }
@@ -67,7 +69,8 @@ public sealed class IndexModel(CampaignService campaigns, AppDbContext db) : Pag
         }
         var outcome = result.Outcome!;
         TempData["Status"] = $"Campaign sent to {outcome.Queued} contacts ({outcome.Deferred} wait for quiet hours to end); "
-            + $"{outcome.Suppressed.OptedOut + outcome.Suppressed.NoOptIn + outcome.Suppressed.Capped} of the {outcome.Matched} matching contacts were held back by the guards.";
+            + $"{outcome.Suppressed.OptedOut + outcome.Suppressed.NoOptIn + outcome.Suppressed.Capped} of the {outcome.Matched} matching contacts were held back by the guards."
+            + (outcome.HeldOut > 0 ? $" {outcome.HeldOut} were held out as the control group." : "");
         return RedirectToPage("Log", new { id = outcome.CampaignId });
     }
 
@@ -107,11 +110,11 @@ public sealed class IndexModel(CampaignService campaigns, AppDbContext db) : Pag
         return RedirectToPage();
     }
 
-    private CampaignDraft Draft => new(Name, Message, Segment);
+    private CampaignDraft Draft => new(Name, Message, Segment, HoldoutPercent);
 
     private async Task PreviewAsync(CancellationToken ct)
     {
-        Preview = await campaigns.PreviewAsync(Segment, Message, ct);
+        Preview = await campaigns.PreviewAsync(Segment, Message, HoldoutPercent, ct);
         // The hidden fields must carry this preview, not the one the form was posted with.
         ModelState.Remove(nameof(PreviewId));
         ModelState.Remove(nameof(Confirm));
@@ -123,7 +126,7 @@ public sealed class IndexModel(CampaignService campaigns, AppDbContext db) : Pag
     {
         foreach (var (key, messages) in await campaigns.ValidateAsync(Draft, requireName, requireMessage: true, ct))
         {
-            var field = key switch { "segment.minScore" => nameof(MinScore), "segment.tag" => nameof(Tag), "segment.seenWithinDays" => nameof(SeenWithinDays), "name" => nameof(Name), "message" => nameof(Message), _ => key };
+            var field = key switch { "segment.minScore" => nameof(MinScore), "segment.tag" => nameof(Tag), "segment.seenWithinDays" => nameof(SeenWithinDays), "name" => nameof(Name), "message" => nameof(Message), "holdoutPercent" => nameof(HoldoutPercent), _ => key };
             foreach (var m in messages) ModelState.AddModelError(field, m);
         }
         if (!string.IsNullOrWhiteSpace(ScheduleAt))
