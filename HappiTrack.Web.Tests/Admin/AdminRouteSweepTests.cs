@@ -25,6 +25,7 @@ public sealed partial class AdminRouteSweepTests : IAsyncLifetime
         "/api/whatsapp/webhook",
         "/api/whatsapp/confirm", // the bot's signed callback (issue 15.1); BotReplyEndpoint's tests cover its signature
         "/api/sites/1/events", // a site's signed commerce events (issue 20); Sites/SiteEventsApiTests cover key, signature and idempotency
+        "/api/sites/1/track", // t.js on a site's own pages (issue 20); Sites/TrackerEndpointTests cover key, origin and payload claims
     };
 
     /// <summary>

@@ -10,7 +10,18 @@ public static class SiteEventsEndpoint
     public static IEndpointRouteBuilder MapSites(this IEndpointRouteBuilder app)
     {
         // Authenticated by the body's signature, not a cookie: antiforgery does not apply.
-        app.MapPost(Route, ReceiveAsync).DisableAntiforgery().WithTags("Sites");
+        app.MapPost(Route, ReceiveAsync).DisableAntiforgery().WithTags("Sites")
+            .WithName("SiteEvents")
+            .WithSummary("Receive a signed commerce event (product_upserted, cart_updated, order_placed, order_cancelled) from a site's server")
+            .WithDescription("Signed with `X-HappiTrack-Signature: sha256=<hex HMAC-SHA256 of the raw body with the site's secret>` and " +
+                "an `Idempotency-Key`: a replay answers the first verdict and stores nothing new; the same key with another body is 422.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return app;
     }
 
