@@ -1,3 +1,7 @@
+using HappiTrack.Web.Features.Rules;
+using Microsoft.Extensions.DependencyInjection;
+using System.Text;
+using System.Security.Cryptography;
 using HappiTrack.E2E.Infrastructure;
 using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Contacts;
@@ -22,6 +26,7 @@ public sealed class ExternalShopTests(BrowserFixture browser) : IClassFixture<Br
     private const string Slug = "blue-kettle";
     private WebApplication _shop = null!;
     private Site _site = null!;
+    private string _secret = "";
     private string _shopOrigin = "";
 
     public async Task InitializeAsync()
@@ -31,7 +36,12 @@ public sealed class ExternalShopTests(BrowserFixture browser) : IClassFixture<Br
         _shopOrigin = new Uri(_shop.Urls.First()).GetLeftPart(UriPartial.Authority);
         _site = await browser.App.WithDbAsync(async db =>
         {
-            var site = new Site { Key = Site.NewKey(), Name = "Kettle & Co.", TimeZone = "Europe/Berlin", AllowedOrigins = _shopOrigin, CreatedAt = DateTime.UtcNow };
+            _secret = Site.NewSecret();
+            var site = new Site
+            {
+                Key = Site.NewKey(), Name = "Kettle & Co.", TimeZone = "Europe/Berlin", AllowedOrigins = _shopOrigin, CreatedAt = DateTime.UtcNow,
+                ProtectedSecret = browser.App.Services.GetRequiredService<SiteSecrets>().Protect(_secret),
+            };
             db.Set<Site>().Add(site);
             await db.SaveChangesAsync();
             db.Products.Add(new Product
@@ -102,6 +112,27 @@ public sealed class ExternalShopTests(BrowserFixture browser) : IClassFixture<Br
         // Nothing of the shop's leaked into Trusty's own site.
         Assert.False(await browser.App.WithDbAsync(db => db.Events.AnyAsync(e => e.VisitorId == visitorId && e.SiteId != _site.Id)));
         await context.CloseAsync();
+
+        // Then the shop's server, as samples/external-shop/post-order.sh does: three signed orders for the linked phone
+        // (written as the shopper typed it) count as the contact's purchases, and the third makes them VIP.
+        using var shopServer = new HttpClient { BaseAddress = browser.App.BaseAddress };
+        for (var n = 1; n <= 3; n++)
+        {
+            var body = $$$"""{"type":"order_placed","data":{"order_id":"E2E-{{{n}}}","phone":"+49 151 1234 0020","opt_in":false,"total":29.99,"lines":[{"slug":"{{{Slug}}}","name":"Blue kettle","price":29.99,"qty":1}]}}""";
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/sites/{_site.Key}/events") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_secret), Encoding.UTF8.GetBytes(body)));
+            request.Headers.Add(SiteEventPipeline.SignatureHeader, $"sha256={signature}");
+            request.Headers.Add(SiteEventPipeline.IdempotencyHeader, $"order-E2E-{n}-placed");
+            using var response = await shopServer.SendAsync(request);
+            Assert.True(response.IsSuccessStatusCode, $"order {n}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        // The brain's jobs do not run on their own in the Testing environment; the projector runs as its job would.
+        await browser.App.RunAsync<EventProjector>(p => p.RunAsync());
+        var (orders, vip) = await browser.App.WithDbAsync(async db => (
+            await db.Orders.CountAsync(o => o.ContactId == contact.Id && o.SiteId == _site.Id),
+            await db.Contacts.Where(c => c.Id == contact.Id).Select(c => c.VipStatus).SingleAsync()));
+        Assert.Equal(3, orders);
+        Assert.True(vip, "three signed orders for the contact's phone did not make them VIP");
     }
 
     /// <summary>samples/external-shop as a shop would serve it, with the snippet's placeholders filled in.</summary>
