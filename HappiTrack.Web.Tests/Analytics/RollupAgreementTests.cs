@@ -52,7 +52,9 @@ public sealed class RollupAgreementTests : IAsyncLifetime
         {
             var d = await scope.ServiceProvider.GetRequiredService<AnalyticsDashboard>().BuildAsync(range, AnalyticsSource.Raw);
             Assert.True(d.Kpis.Visitors > 0);
-            if (range.Days >= 7) Assert.Contains(d.Table("nudges").Rows, r => r[0] == "All nudges" && r[1] != "0");
+            // The demo's nudges are a planted experiment: each is older than the attribution window (7 days), so its
+            // outcome is complete; a range must reach further back to hold some (issue 19).
+            if (fromDaysAgo <= -14) Assert.Contains(d.Table("nudges").Rows, r => r[0] == "All nudges" && r[1] != "0");
         }
         await AssertAgreeAsync(range);
     }
