@@ -108,10 +108,7 @@ internal static class SiteTrackEndpoint
                 return TypedResults.Json(new VisitorAnswer(visitorId), statusCode: StatusCodes.Status202Accepted);
             }
 
-            http.Response.Headers.RetryAfter = "1";
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
-                title: outcome == IngestOutcome.Busy ? "Too busy to accept events" : "Events could not be stored",
-                detail: "Nothing was stored; retry after the delay in Retry-After.");
+            return TrackEndpoint.NotStored(http, outcome);
         }
         catch (BadHttpRequestException)
         {

@@ -63,10 +63,7 @@ internal static class TrackEndpoint
                 return TypedResults.Accepted((string?)null);
             }
 
-            http.Response.Headers.RetryAfter = "1";
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
-                title: outcome == IngestOutcome.Busy ? "Too busy to accept events" : "Events could not be stored",
-                detail: "Nothing was stored; retry after the delay in Retry-After.");
+            return NotStored(http, outcome);
         }
         catch (BadHttpRequestException)
         {
@@ -90,6 +87,15 @@ internal static class TrackEndpoint
         if (!BotDetector.IsOnlyHeadless(userAgent) || http.FindVisitorId() is not { } visitorId) return false;
         var db = http.RequestServices.GetRequiredService<AppDbContext>();
         return await db.Events.AnyAsync(e => e.VisitorId == visitorId && e.Source == EventSource.Client, http.RequestAborted);
+    }
+
+    /// <summary>The writer refused or failed the batch: nothing was stored, and the tracker keeps it to send again.</summary>
+    internal static ProblemHttpResult NotStored(HttpContext http, IngestOutcome outcome)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: outcome == IngestOutcome.Busy ? "Too busy to accept events" : "Events could not be stored",
+            detail: "Nothing was stored; retry after the delay in Retry-After.");
     }
 
     internal static ProblemHttpResult TooLarge() =>
