@@ -31,7 +31,7 @@ internal sealed class ProjectorCheckpointConfiguration : IEntityTypeConfiguratio
 /// The project-events job's work (<see cref="ProjectEventsJob"/>): the checkpoint and the transaction
 /// loop. Reads events after its checkpoint in id order, in bounded batches, has <see cref="InterestScorer"/>
 /// apply them to the (tracked, unsaved) interest rows, then in ONE short write transaction per batch
-/// claims the batch by advancing the checkpoint, saves the scores, has <see cref="EventRules"/> evaluate
+/// claims the batch by advancing the checkpoint, writes the scores (multi-row upserts, <see cref="Upserts"/>), has <see cref="EventRules"/> evaluate
 /// what they set off and the CRM list columns refresh. A crash rolls all of it back, so each event is
 /// applied exactly once, and scoring stays off the ingestion hot path and outside SQLite's write lock.
 /// </summary>
@@ -100,6 +100,11 @@ public sealed class EventProjector(
             await transaction.RollbackAsync(ct);
             return (0, 0);
         }
+        await db.WritePendingAsync<InterestScore>(
+            [nameof(InterestScore.SubjectKey), nameof(InterestScore.Dimension), nameof(InterestScore.TargetId)],
+            [nameof(InterestScore.Score), nameof(InterestScore.AsOf)], ct);
+        await db.WritePendingAsync<ClientBudgetUsage>(
+            [nameof(ClientBudgetUsage.VisitorId), nameof(ClientBudgetUsage.WindowStart)], [nameof(ClientBudgetUsage.Points)], ct);
         await db.SaveChangesAsync(ct);
         // Rules read what they decide on (earlier offers, carts, orders) inside the transaction, after the scores.
         var nudges = await rules.EvaluateAsync(scored, settings, now, ct);
