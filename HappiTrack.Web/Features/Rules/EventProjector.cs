@@ -46,8 +46,13 @@ public sealed class EventProjector(
     ILogger<EventProjector> logger)
 {
     public const string CheckpointName = ProjectEventsJob.Id;
-    public const int BatchSize = 500;
-    private const int MaxBatchesPerRun = 20;
+    /// <summary>
+    /// Events per batch and so per write transaction. On SQLite every other writer, the tracker's group
+    /// commit first, waits while a batch's transaction runs, so batches there are smaller: the tracker's
+    /// p99 follows the longest hold (issue 16). PostgreSQL locks rows, not the database.
+    /// </summary>
+    public int BatchSize => db.Database.IsSqlite() ? 100 : 500;
+    private const int MaxEventsPerRun = 10_000;
 
     // One projector at a time per process; across instances the conditional checkpoint update decides.
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -60,7 +65,7 @@ public sealed class EventProjector(
         try
         {
             var total = 0;
-            for (var i = 0; i < MaxBatchesPerRun; i++)
+            for (var i = 0; i < MaxEventsPerRun / BatchSize; i++)
             {
                 var (projected, nudges) = await RunBatchAsync(ct);
                 total += projected;
