@@ -33,7 +33,7 @@ public sealed class SiteAdminPageTests
         var registered = await PostAsync(admin, "/admin/sites", "Register", new()
         {
             ["Name"] = "Mug Shop", ["Origins"] = "https://Mugs.example\nhttp://localhost:5173", ["TimeZone"] = "Europe/Berlin",
-            ["CartRestoreUrlTemplate"] = "https://mugs.example/cart/restore?p={payload}",
+            ["CartRestoreUrlTemplate"] = "https://mugs.example/cart/restore?p={payload}&s={signature}",
         });
         Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
         var html = await registered.Content.ReadAsStringAsync();

@@ -46,7 +46,7 @@ public sealed class SiteAdmin(AppDbContext db, SiteSecrets secrets, SiteDirector
         else if (zone.Length > 64 || !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var found) || !found.HasIanaId)
             errors[nameof(SiteRegistration.TimeZone)] = $"'{Shorten(zone)}' is not an IANA time zone; write it like Europe/Berlin or America/New_York.";
 
-        if (parsed.Errors.Count == 0 && SiteCartRestoreTemplate.Validate(input.CartRestoreUrlTemplate, parsed.Origins) is { } templateError)
+        if (SiteCartRestoreTemplate.Validate(input.CartRestoreUrlTemplate, parsed.Origins) is { } templateError)
             errors[nameof(SiteRegistration.CartRestoreUrlTemplate)] = templateError;
         return errors;
     }

@@ -31,7 +31,9 @@ public static class SiteCartRestoreTemplate
         if (uri.Scheme == "http" && !uri.IsLoopback)
             return "The cart-restore URL must use https:// (plain http:// only for localhost while developing).";
         if (!origins.Contains(OriginOf(uri), StringComparer.Ordinal))
-            return $"The cart-restore URL must be on one of the site's allowed origins ({string.Join(", ", origins)}).";
+            return origins.Count == 0
+                ? "The cart-restore URL must be on the shop's own domain: add its origin to the allowed origins."
+                : $"The cart-restore URL must be on one of the site's allowed origins ({string.Join(", ", origins)}).";
         return null;
     }
 
