@@ -33,8 +33,11 @@ public sealed class DealPricingTests : IAsyncLifetime
 
     private static long DealPrice(long regular) => regular - regular * Percent / 100;
 
-    private async Task<(int Id, string Slug, long Regular)> ProductAsync(string slug) =>
-        await _factory.WithDbAsync(async db => await db.Products.Where(p => p.Slug == slug).Select(p => ValueTuple.Create(p.Id, p.Slug, p.PriceCents)).SingleAsync());
+    private async Task<(int Id, string Slug, long Regular)> ProductAsync(string slug)
+    {
+        var p = await _factory.WithDbAsync(db => db.Products.Where(p => p.Slug == slug).Select(p => new { p.Id, p.Slug, p.PriceCents }).SingleAsync());
+        return (p.Id, p.Slug, p.PriceCents);
+    }
 
     private async Task<string> DealSlugAsync(StorefrontBrowser browser) =>
         (await browser.GetAsync("/")).One("section.hero")!.GetAttribute("data-ht-product")!;
