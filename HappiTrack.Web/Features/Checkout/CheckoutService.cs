@@ -44,7 +44,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
     public const string InvalidTokenMessage = TokenService.InvalidMessage;
     public const string CartChangedMessage = "Your cart changed while you were checking out. Please review it and place your order again.";
-    public const string PricesChangedMessage = "The Deal of the Day changed while you were checking out, so prices in your cart changed. Please check the new total and place your order again.";
+    public const string PricesChangedMessage = "Your order total changed while you were checking out (the Deal of the Day ends at midnight, shop time, or the cart was changed in another tab). Please check the new total and place your order again.";
 
     /// <summary>
     /// Prices the visitor's cart from the catalog and places the order in one transaction with one

@@ -58,7 +58,8 @@ public sealed class TokenService(AppDbContext db, ITokenRedemptionStore redempti
     {
         var check = await CheckQuietlyAsync(value, contactId, lines, ct);
         // The value itself is a bearer secret, so only the outcome and the token's row id are logged.
-        if (!check.IsValid)
+        // A code the deal beats is the shop's own offer outdoing it, not a refusal worth a warning.
+        if (!check.IsValid && check.Status != TokenCheckStatus.DealIsBetter)
             logger.LogWarning("Refused a discount token ({Status}, token {TokenId}) for contact {ContactId}", check.Status, check.TokenId, contactId);
         return check;
     }
