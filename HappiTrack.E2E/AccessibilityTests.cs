@@ -74,6 +74,12 @@ public sealed class AccessibilityTests(BrowserFixture browser) : IClassFixture<B
         await page.Locator("form.add-form button[data-ht='add_to_cart']").ClickAsync();
         await Assertions.Expect(page.Locator("#cart-drawer")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("is-open"));
         await AuditAsync(page, "product with cart drawer", problems);
+        // The Deal of the Day's page and its cart line: the struck-through was-price, the saving and the deal note.
+        await page.GotoAsync($"/product/{HappiTrack.Web.Features.Catalog.CatalogSeed.FeaturedSlug}");
+        await Assertions.Expect(page.Locator("[data-deal-price]")).ToBeVisibleAsync();
+        await AuditAsync(page, "deal product", problems);
+        await page.Locator("form.add-form button[data-ht='add_to_cart']").ClickAsync();
+        await Assertions.Expect(page.Locator("#cart-drawer")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("is-open"));
         await page.GotoAsync("/cart");
         await AuditAsync(page, "cart", problems);
         await page.GotoAsync("/checkout");

@@ -27,6 +27,9 @@ public sealed class StorefrontTests(BrowserFixture browser) : IClassFixture<Brow
         var hero = page.Locator("section.hero");
         await Assertions.Expect(hero).ToContainTextAsync("Featured Deal of the Day");
         await Assertions.Expect(page.Locator(".product-grid [data-ht-product]")).ToHaveCountAsync(28);
+        // Two products a row on a phone, four on a laptop.
+        var columns = await page.Locator(".product-grid").EvaluateAsync<int>("el => getComputedStyle(el).gridTemplateColumns.split(' ').length");
+        Assert.Equal(width < 768 ? 2 : 4, columns);
         await Shot("1-home");
 
         await page.Locator("#filter-category").SelectOptionAsync("audio");
@@ -70,6 +73,40 @@ public sealed class StorefrontTests(BrowserFixture browser) : IClassFixture<Brow
         Assert.False(overflow, $"the confirmation page scrolls sideways at {width}px");
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
         await page.Context.CloseAsync();
+    }
+
+    /// <summary>The deal is a price: the hero shows the regular price struck through, and checkout charges the deal price.</summary>
+    [Theory]
+    [InlineData(375)]
+    [InlineData(1280)]
+    public async Task The_deal_on_the_home_page_shows_its_was_price_and_checkout_charges_the_deal_price(int width)
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = browser.App.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = 800 },
+            UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        // The app under test holds the Lenovo (€1,099.00) as the deal; 15 % off is €164.85.
+        var hero = page.Locator("section.hero");
+        await Assertions.Expect(hero.Locator("s[data-was-price]")).ToHaveTextAsync("Regular price €1,099.00");
+        await Assertions.Expect(hero.Locator("[data-deal-now]")).ToHaveTextAsync("Deal price €934.15");
+        await Assertions.Expect(hero.Locator("[data-deal-saving]")).ToHaveTextAsync("Save €164.85 (15%) today");
+        await Assertions.Expect(hero.Locator("[data-lowest-30]")).ToContainTextAsync("Lowest price in the last 30 days: €");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, $"storefront-deal-{width}.png") });
+
+        await page.Locator("button[data-ht='featured_deal_add_to_cart']").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-cart-count]").First).ToHaveTextAsync("1");
+        await page.GotoAsync("/checkout");
+        await Assertions.Expect(page.Locator("[data-checkout-total]")).ToHaveTextAsync("€934.15");
+        await page.GetByLabel("Full name").FillAsync("Deal Hunter");
+        await page.GetByLabel("Phone number").FillAsync("+49 151 2345 6700");
+        await page.Locator("button[data-ht='place_order']").ClickAsync();
+        await page.WaitForURLAsync(new Regex("/orders/[A-Za-z0-9_-]{22}$"));
+        await Assertions.Expect(page.Locator("[data-order-total]")).ToHaveTextAsync("€934.15");
+        await context.CloseAsync();
     }
 
     [Fact]

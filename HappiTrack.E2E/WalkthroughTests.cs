@@ -110,8 +110,11 @@ public sealed class WalkthroughTests(BrowserFixture browser) : IClassFixture<Bro
         await elsewhere.GotoAsync(new Uri(rescue.Link).PathAndQuery);
         await Assertions.Expect(elsewhere).ToHaveURLAsync(new Regex("/checkout\\?token="));
         await Assertions.Expect(elsewhere.Locator(".summary-lines [data-ht-product='lenovo-loq-15']")).ToBeVisibleAsync();
-        await Assertions.Expect(elsewhere.Locator("[data-checkout-discount]")).ToContainTextAsync("10%");
-        await Assertions.Expect(elsewhere.Locator("[data-checkout-total]")).ToHaveTextAsync("€989.10");
+        // The laptop is the (pinned) Deal of the Day at 15 % off; a code and the deal do not stack, and the deal is the
+        // better of the two, so the deal price is charged and the shopper is told the code stays unused.
+        await Assertions.Expect(elsewhere.Locator("[data-checkout-discount]")).ToHaveCountAsync(0);
+        await Assertions.Expect(elsewhere.Locator("[data-discount-deal-better]")).ToContainTextAsync("Today's deal already saves you more");
+        await Assertions.Expect(elsewhere.Locator("[data-checkout-total]")).ToHaveTextAsync("€934.15");
         await Shot(elsewhere, "2-rescued-checkout");
         await elsewhere.Context.CloseAsync();
     }

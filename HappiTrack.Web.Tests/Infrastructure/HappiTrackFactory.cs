@@ -47,7 +47,14 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
         : $"Data Source={DatabasePath}";
     public FakeTimeProvider Clock { get; } = new(DefaultStart);
     /// <summary>Configuration overrides; set before the first client or service is requested.</summary>
-    public Dictionary<string, string?> Settings { get; } = new();
+    /// <remarks>
+    /// The Deal of the Day is a real discount, and the rotation would make it land on whichever product a test
+    /// buys one day in 28. The suite holds it on a product no price assertion uses; tests of the deal set
+    /// <c>Shop:FeaturedDeal</c> to "" (the rotation) or to the product they need.
+    /// </remarks>
+    public Dictionary<string, string?> Settings { get; } = new() { ["Shop:FeaturedDeal"] = SuiteDealSlug };
+
+    public const string SuiteDealSlug = "steelseries-arctis-nova-7";
     public bool DeleteDatabaseOnDispose { get; set; } = true;
 
     /// <summary>The rules' holdout settings (default 10 % in production), set to 0 for the suite unless a test overrides them.</summary>

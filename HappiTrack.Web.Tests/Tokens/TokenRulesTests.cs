@@ -50,6 +50,25 @@ public class TokenRulesTests
         Assert.Equal(51_250, TokenService.DiscountCents(Token(TokenScope.Order, 50), Lines));
     }
 
+    /// <summary>
+    /// Line 1 is today's deal: €1,000.00 regular, €850.00 after the 15 % deal (saving €150.00). A code does not stack
+    /// on it: the line ends at the better of the two, so a code adds only what it takes off the regular price beyond the deal.
+    /// </summary>
+    [Fact]
+    public void A_code_on_a_deal_line_adds_only_what_it_saves_beyond_the_deal_and_a_weaker_code_reports_the_deal_is_better()
+    {
+        PricedLine[] lines = [new(1, 85_000, 15_000), new(2, 2_501)];
+        Assert.Equal(5_000 + 500, TokenService.DiscountCents(Token(TokenScope.Order, 20), lines)); // 20 % of €1,000 − €150, plus 20 % of €25.01
+        Assert.Equal(5_000, TokenService.DiscountCents(Token(TokenScope.Product, 20, productId: 1), lines));
+        Assert.Equal(250, TokenService.DiscountCents(Token(TokenScope.Order, 10), lines)); // the deal line gets nothing more
+        Assert.Equal(0, TokenService.DiscountCents(Token(TokenScope.Product, 15, productId: 1), lines));
+
+        var weaker = TokenService.Evaluate(Token(TokenScope.Product, 10, productId: 1), lines, Now);
+        Assert.Equal(TokenCheckStatus.DealIsBetter, weaker.Status);
+        Assert.Equal(TokenService.DealIsBetterMessage, weaker.Message);
+        Assert.Equal(TokenCheckStatus.NotForThisCart, TokenService.Evaluate(Token(TokenScope.Product, 10, productId: 9), lines, Now).Status);
+    }
+
     [Fact]
     public void Evaluation_reports_used_expired_and_wrong_cart_in_that_order()
     {

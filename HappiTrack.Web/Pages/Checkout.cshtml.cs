@@ -20,6 +20,9 @@ public class CheckoutModel(CartService carts, CheckoutService checkout) : PageMo
     /// <summary>The valid discount being applied, priced by the server; null when there is none.</summary>
     public DiscountCheck? Discount { get; private set; }
 
+    /// <summary>Set when the code would only cover deal lines that already save more: said plainly, not as an error.</summary>
+    public string? DealNotice { get; private set; }
+
     public long TotalCents => Cart.SubtotalCents - (Discount?.DiscountCents ?? 0);
 
     /// <summary>The code comes from <c>?token=</c>, or from the offer a nudge link remembered for this browser.</summary>
@@ -40,6 +43,7 @@ public class CheckoutModel(CartService carts, CheckoutService checkout) : PageMo
         if (string.IsNullOrEmpty(Form.DiscountToken) || Cart.IsEmpty) return;
         var check = await checkout.CheckDiscountTokenAsync(Form.DiscountToken, visitorId ?? "", ct);
         if (check.IsValid) Discount = check;
+        else if (check.DealIsBetter) DealNotice = check.Message;
         else ModelState.AddModelError(FieldKey(CheckoutFields.DiscountToken), check.Message ?? CheckoutService.InvalidTokenMessage);
     }
 
@@ -50,7 +54,7 @@ public class CheckoutModel(CartService carts, CheckoutService checkout) : PageMo
         if (ModelState.IsValid)
         {
             var result = await checkout.PlaceOrderAsync(visitorId,
-                new CheckoutRequest(Form.Name, Form.Phone, Form.WhatsAppOptIn, Form.DiscountToken), ct);
+                new CheckoutRequest(Form.Name, Form.Phone, Form.WhatsAppOptIn, Form.DiscountToken, Form.ShownSubtotalCents), ct);
             if (result.Succeeded)
             {
                 Response.Cookies.Delete(NudgeLinks.OfferCookie);
@@ -63,6 +67,7 @@ public class CheckoutModel(CartService carts, CheckoutService checkout) : PageMo
         {
             var check = await checkout.CheckDiscountTokenAsync(Form.DiscountToken, visitorId, ct);
             if (check.IsValid) Discount = check;
+            else if (check.DealIsBetter) DealNotice = check.Message;
         }
         Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
@@ -95,5 +100,8 @@ public class CheckoutModel(CartService carts, CheckoutService checkout) : PageMo
         [Display(Name = "Discount code")]
         [StringLength(MaxTokenLength, ErrorMessage = "This discount code is not valid.")]
         public string? DiscountToken { get; set; }
+
+        /// <summary>The subtotal the page showed (a hidden field); only ever compared, never charged.</summary>
+        public long? ShownSubtotalCents { get; set; }
     }
 }

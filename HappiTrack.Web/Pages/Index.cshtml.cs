@@ -3,9 +3,10 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace HappiTrack.Web.Pages;
 
-public class IndexModel(CatalogQueries catalog) : PageModel
+public class IndexModel(CatalogQueries catalog, DealCalendar deals) : PageModel
 {
     public ProductDetails? Featured { get; private set; }
+    public ShownPrice? FeaturedPrice { get; private set; }
     public IReadOnlyList<ProductCard> Products { get; private set; } = [];
     public IReadOnlyList<Category> Categories { get; private set; } = [];
     public IReadOnlyList<TagChip> FilterTags { get; private set; } = [];
@@ -16,6 +17,7 @@ public class IndexModel(CatalogQueries catalog) : PageModel
     {
         Filter = CatalogFilter.From(q, category, tag, sort);
         Featured = await catalog.FeaturedAsync(ct);
+        if (Featured is not null) FeaturedPrice = await deals.PriceAsync(Featured.Id, Featured.PriceCents, ct);
         Products = await catalog.SearchAsync(Filter, ct);
         Categories = await catalog.CategoriesAsync(ct);
         FilterTags = await catalog.FilterTagsAsync(ct);

@@ -6,9 +6,11 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace HappiTrack.Web.Pages;
 
-public class ProductModel(CatalogQueries catalog, CartService cart) : PageModel
+public class ProductModel(CatalogQueries catalog, CartService cart, DealCalendar deals) : PageModel
 {
     public ProductDetails Product { get; private set; } = null!;
+    /// <summary>Today's price: the deal price, its was-price and the 30-day low while the product is the Deal of the Day.</summary>
+    public ShownPrice Price { get; private set; } = null!;
     public int Quantity { get; private set; } = 1;
 
     public async Task<IActionResult> OnGetAsync(string slug, CancellationToken ct)
@@ -16,6 +18,7 @@ public class ProductModel(CatalogQueries catalog, CartService cart) : PageModel
         var product = await catalog.FindBySlugAsync(slug, ct);
         if (product is null) return NotFound();
         Product = product;
+        Price = await deals.PriceAsync(product.Id, product.PriceCents, ct);
         return Page();
     }
 
@@ -25,6 +28,7 @@ public class ProductModel(CatalogQueries catalog, CartService cart) : PageModel
         var product = await catalog.FindBySlugAsync(slug, ct);
         if (product is null) return NotFound();
         Product = product;
+        Price = await deals.PriceAsync(product.Id, product.PriceCents, ct);
 
         var result = await cart.AddAsync(HttpContext.GetOrIssueVisitorId(), product.Id, quantity, ct);
         if (!result.Succeeded)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HappiTrack.Web.Data;
+using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Shared;
 using HappiTrack.Web.Features.Tracking;
 using HappiTrack.Web.Features.Tracking.Ingestion;
@@ -7,13 +8,23 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Cart;
 
+/// <param name="UnitPriceCents">The price charged today: the deal price while the product is the Deal of the Day.</param>
 public sealed record CartLineView(int ProductId, string Slug, string Name, string Brand, long UnitPriceCents, int Quantity)
 {
+    public long RegularUnitPriceCents { get; init; } = UnitPriceCents;
+    public int DealPercent { get; init; }
+    public bool IsDeal => UnitPriceCents < RegularUnitPriceCents;
+    /// <summary>The product was the deal on a day since the cart was started and no longer is: the shopper is told, not left to notice.</summary>
+    public bool DealEnded { get; init; }
     public long LineTotalCents => UnitPriceCents * Quantity;
     public string ImagePath => $"/img/products/{Slug}.svg";
 }
 
-/// <summary>A cart priced from the catalog at the moment it is read.</summary>
+/// <summary>
+/// A cart priced from the catalog at the moment it is read, with the Deal of the Day applied. Prices are not
+/// kept from the moment a product was added: a deal carried into the next shop day ends with that day, and
+/// the cart line says so (<see cref="CartLineView.DealEnded"/>); checkout charges what the cart shows then.
+/// </summary>
 public sealed record CartView(IReadOnlyList<CartLineView> Lines)
 {
     public static readonly CartView Empty = new([]);
@@ -34,7 +45,7 @@ public sealed record CartResult(string? Field, string? Error)
 /// The shopper's server-side cart, keyed by the <c>ht_vid</c> visitor id. Every change writes its
 /// authoritative tracking event in the same SaveChanges, so scores never depend on the browser.
 /// </summary>
-public sealed class CartService(AppDbContext db, TimeProvider clock, IProjectEventsTrigger projectEvents, IEventStore events)
+public sealed class CartService(AppDbContext db, TimeProvider clock, IProjectEventsTrigger projectEvents, IEventStore events, DealCalendar deals)
 {
     public const string QuantityMessage = "Choose a quantity between 1 and 99.";
     public const string UnknownProductMessage = "Sorry, that product is not in our catalog.";
@@ -47,11 +58,30 @@ public sealed class CartService(AppDbContext db, TimeProvider clock, IProjectEve
         if (visitorId is null) return CartView.Empty;
         if (_cached is { } hit && hit.VisitorId == visitorId) return hit.View;
 
-        var lines = await db.CartLines.AsNoTracking()
+        var rows = await db.CartLines.AsNoTracking()
             .Where(l => db.Carts.Any(c => c.Id == l.CartId && c.VisitorId == visitorId))
             .OrderBy(l => l.Id)
-            .Select(l => new CartLineView(l.ProductId, l.Product.Slug, l.Product.Name, l.Product.Brand, l.Product.PriceCents, l.Quantity))
+            .Select(l => new
+            {
+                Line = new CartLineView(l.ProductId, l.Product.Slug, l.Product.Name, l.Product.Brand, l.Product.PriceCents, l.Quantity),
+                CartCreatedAt = db.Carts.Where(c => c.Id == l.CartId).Select(c => c.CreatedAt).First(),
+            })
             .ToListAsync(ct);
+        var lines = new List<CartLineView>(rows.Count);
+        if (rows.Count > 0)
+        {
+            var deal = await deals.TodayAsync(ct);
+            var cartStarted = deals.ShopDayOf(rows[0].CartCreatedAt);
+            foreach (var row in rows)
+            {
+                var line = row.Line;
+                if (deal?.ProductId == line.ProductId)
+                    line = line with { UnitPriceCents = deal.PriceCents(line.UnitPriceCents), RegularUnitPriceCents = line.UnitPriceCents, DealPercent = deal.Percent };
+                else if (await deals.DealEndedSinceAsync(line.ProductId, cartStarted, ct))
+                    line = line with { DealEnded = true };
+                lines.Add(line);
+            }
+        }
         var view = new CartView(lines);
         _cached = (visitorId, view);
         return view;

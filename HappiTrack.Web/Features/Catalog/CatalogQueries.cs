@@ -1,6 +1,5 @@
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Shared;
-using Microsoft.Extensions.Options;
 using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Catalog;
@@ -39,7 +38,7 @@ public sealed record CatalogFilter(string? Query, string? Category, string? Tag,
 }
 
 /// <summary>Read-only catalog queries for the storefront pages; projections, no tracking.</summary>
-public sealed class CatalogQueries(AppDbContext db, ShopContext shop, TimeProvider clock, IOptionsMonitor<ShopOptions> shopOptions)
+public sealed class CatalogQueries(AppDbContext db, DealCalendar deals)
 {
     // The storefront is Trusty's: another site's products (issue 20) are never shown or sold here.
     private IQueryable<Product> TrustyProducts => db.Products.AsNoTracking().Where(p => p.SiteId == SiteIds.Trusty);
@@ -60,39 +59,13 @@ public sealed class CatalogQueries(AppDbContext db, ShopContext shop, TimeProvid
     /// </summary>
     public async Task<ProductDetails?> FeaturedAsync(CancellationToken ct = default)
     {
-        var pinned = shopOptions.CurrentValue.FeaturedDeal;
-        int? pinnedId = Slugs.IsSlug(pinned) ? await TrustyProducts.Where(p => p.Slug == pinned).Select(p => (int?)p.Id).FirstOrDefaultAsync(ct) : null;
-        int id;
-        if (pinnedId is { } held) id = held;
-        else
-        {
-            var ids = await TrustyProducts.OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
-            if (ids.Count == 0) return null;
-            id = ids[DealIndex(ShopToday(), ids.Count)];
-        }
+        if (await deals.TodayAsync(ct) is not { } deal) return null;
         var product = await db.Products.AsNoTracking()
             .Include(p => p.Category).Include(p => p.Specs).Include(p => p.Tags)
             .AsSplitQuery()
-            .FirstAsync(p => p.Id == id, ct);
+            .FirstAsync(p => p.Id == deal.ProductId, ct);
         return ToDetails(product);
     }
-
-    /// <summary>
-    /// Walks the catalog with a stride coprime to its size, so consecutive days never repeat a product
-    /// and the whole catalog comes round before any deal does, without sitting in one category for days.
-    /// </summary>
-    public static int DealIndex(DateOnly day, int count)
-    {
-        var stride = DealStride;
-        while (Gcd(stride, count) != 1) stride++;
-        return (int)((long)day.DayNumber * stride % count);
-    }
-
-    private const int DealStride = 7;
-
-    private DateOnly ShopToday() => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), shop.TimeZone).DateTime);
-
-    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     public async Task<IReadOnlyList<ProductCard>> SearchAsync(CatalogFilter filter, CancellationToken ct = default)
     {

@@ -5,6 +5,7 @@ public static class CatalogServiceCollectionExtensions
     public static IServiceCollection AddCatalog(this IServiceCollection services)
     {
         services.AddScoped<CatalogQueries>();
+        services.AddScoped<DealCalendar>();
         return services;
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using HappiTrack.Web.Data;
 using HappiTrack.Web.Features.Cart;
+using HappiTrack.Web.Features.Catalog;
 using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Settings;
@@ -15,7 +16,11 @@ using Microsoft.Extensions.Options;
 namespace HappiTrack.Web.Features.Checkout;
 
 /// <summary>What the shopper typed at checkout. Nothing here carries a price or a product: those come from the server's cart.</summary>
-public sealed record CheckoutRequest(string? Name, string? Phone, bool WhatsAppOptIn, string? DiscountToken);
+/// <param name="ShownSubtotalCents">
+/// The subtotal the checkout page showed. It never sets a price; when it differs from the server's (the deal
+/// changed at the shop's midnight while the page was open) the order is refused so the shopper sees the new total first.
+/// </param>
+public sealed record CheckoutRequest(string? Name, string? Phone, bool WhatsAppOptIn, string? DiscountToken, long? ShownSubtotalCents = null);
 
 /// <summary>The placed order, or one message per offending field (keys are <see cref="CheckoutFields"/>).</summary>
 public sealed record CheckoutResult(Order? Order, IReadOnlyDictionary<string, string> Errors)
@@ -33,12 +38,13 @@ public static class CheckoutFields
 }
 
 public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenService tokens, IProjectEventsTrigger projectEvents, NudgeAttribution attribution, IEventStore events, IOptInSuppression suppression,
-    NudgeOutbox outbox, RuleSettingsService settings, IOptions<ConsentOptions> consent, IOutboxTrigger outboxTrigger)
+    NudgeOutbox outbox, RuleSettingsService settings, IOptions<ConsentOptions> consent, IOutboxTrigger outboxTrigger, DealCalendar deals)
 {
     public const int MaxNameLength = 100;
     public const string EmptyCartMessage = "Your cart is empty. Add something you like before checking out.";
     public const string InvalidTokenMessage = TokenService.InvalidMessage;
     public const string CartChangedMessage = "Your cart changed while you were checking out. Please review it and place your order again.";
+    public const string PricesChangedMessage = "Your order total changed while you were checking out (the Deal of the Day ends at midnight, shop time, or the cart was changed in another tab). Please check the new total and place your order again.";
 
     /// <summary>
     /// Prices the visitor's cart from the catalog and places the order in one transaction with one
@@ -58,7 +64,7 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
             errors[CheckoutFields.Phone] = "That phone number does not look right. " + PhoneNumber.FormatHint;
 
         var token = request.DiscountToken?.Trim();
-        if (!string.IsNullOrEmpty(token) && await CheckDiscountTokenAsync(token, visitorId, ct) is { IsValid: false } refused)
+        if (!string.IsNullOrEmpty(token) && await CheckDiscountTokenAsync(token, visitorId, ct) is { IsValid: false, DealIsBetter: false } refused)
             errors[CheckoutFields.DiscountToken] = refused.Message ?? InvalidTokenMessage;
 
         // The order, its token redemption and a new contact's opt-in must outlive an OS crash, not only a process crash.
@@ -70,24 +76,36 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
         if (errors.Count > 0) return CheckoutResult.Failed(errors);
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var visitor = await ServerEvents.TouchVisitorAsync(db, events, visitorId, now, ct);
-        var lines = cart!.Lines.OrderBy(l => l.Id).Select(l => new OrderLine
+        // The order line keeps the unit price actually charged: the deal price when the product is today's deal.
+        var deal = await deals.TodayAsync(ct);
+        var priced = cart!.Lines.OrderBy(l => l.Id).Select(l =>
         {
-            ProductId = l.ProductId,
-            ProductSlug = l.Product.Slug,
-            ProductName = l.Product.Name,
-            UnitPriceCents = l.Product.PriceCents,
-            Quantity = l.Quantity,
-            LineTotalCents = l.Product.PriceCents * l.Quantity,
+            var unit = deal?.ProductId == l.ProductId ? deal.PriceCents(l.Product.PriceCents) : l.Product.PriceCents;
+            var line = new OrderLine
+            {
+                ProductId = l.ProductId,
+                ProductSlug = l.Product.Slug,
+                ProductName = l.Product.Name,
+                UnitPriceCents = unit,
+                Quantity = l.Quantity,
+                LineTotalCents = unit * l.Quantity,
+            };
+            return (Line: line, Priced: new PricedLine(l.ProductId, line.LineTotalCents, (l.Product.PriceCents - unit) * l.Quantity));
         }).ToList();
+        var lines = priced.Select(p => p.Line).ToList();
         var subtotal = lines.Sum(l => l.LineTotalCents);
+        if (request.ShownSubtotalCents is { } shown && shown != subtotal)
+            return CheckoutResult.Failed(new Dictionary<string, string> { [CheckoutFields.Cart] = PricesChangedMessage });
+        var visitor = await ServerEvents.TouchVisitorAsync(db, events, visitorId, now, ct);
 
         // Redeemed inside the order transaction: if the order does not commit, the token stays unused.
         TokenCheck? discount = null;
         if (!string.IsNullOrEmpty(token))
         {
-            discount = await tokens.RedeemAsync(token, visitor.ContactId, lines.Select(l => new PricedLine(l.ProductId, l.LineTotalCents)).ToList(), null, ct);
-            if (!discount.IsValid)
+            discount = await tokens.RedeemAsync(token, visitor.ContactId, priced.Select(p => p.Priced).ToList(), null, ct);
+            // A code the deal beats is left unused (and the order placed at the deal price); the page said so before.
+            if (discount.Status == TokenCheckStatus.DealIsBetter) discount = null;
+            else if (!discount.IsValid)
                 return CheckoutResult.Failed(new Dictionary<string, string> { [CheckoutFields.DiscountToken] = discount.Message ?? InvalidTokenMessage });
         }
         var discountCents = discount?.DiscountCents ?? 0;
@@ -232,12 +250,23 @@ public sealed class CheckoutService(AppDbContext db, TimeProvider clock, TokenSe
     public async Task<DiscountCheck> CheckDiscountTokenAsync(string token, string visitorId, CancellationToken ct = default)
     {
         var contactId = await db.Visitors.Where(v => v.Id == visitorId).Select(v => v.ContactId).FirstOrDefaultAsync(ct);
-        var lines = await db.CartLines.AsNoTracking()
+        var deal = await deals.TodayAsync(ct);
+        var lines = (await db.CartLines.AsNoTracking()
             .Where(l => db.Carts.Any(c => c.Id == l.CartId && c.VisitorId == visitorId))
-            .Select(l => new PricedLine(l.ProductId, l.Product.PriceCents * l.Quantity))
-            .ToListAsync(ct);
+            .Select(l => new { l.ProductId, l.Product.PriceCents, l.Quantity })
+            .ToListAsync(ct))
+            .Select(l =>
+            {
+                var unit = deal?.ProductId == l.ProductId ? deal.PriceCents(l.PriceCents) : l.PriceCents;
+                return new PricedLine(l.ProductId, unit * l.Quantity, (l.PriceCents - unit) * l.Quantity);
+            })
+            .ToList();
         var check = await tokens.CheckAsync(token, contactId, lines, ct);
-        return new DiscountCheck(check.IsValid, check.DiscountCents, check.IsValid ? null : check.Message ?? InvalidTokenMessage) { Percent = check.Percent };
+        return new DiscountCheck(check.IsValid, check.DiscountCents, check.IsValid ? null : check.Message ?? InvalidTokenMessage)
+        {
+            Percent = check.Percent,
+            DealIsBetter = check.Status == TokenCheckStatus.DealIsBetter,
+        };
     }
 
     public Task<Order?> FindOrderForVisitorAsync(string publicId, string? visitorId, CancellationToken ct = default)
@@ -286,5 +315,7 @@ public sealed record SiteOrderLine(int ProductId, string Slug, string Name, long
 public sealed record DiscountCheck(bool IsValid, long DiscountCents, string? Message)
 {
     public int Percent { get; init; }
+    /// <summary>Not an error: the code would only cover deal lines that already save more, so checkout goes ahead without it.</summary>
+    public bool DealIsBetter { get; init; }
     public static readonly DiscountCheck Invalid = new(false, 0, CheckoutService.InvalidTokenMessage);
 }

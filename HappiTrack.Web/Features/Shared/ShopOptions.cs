@@ -18,6 +18,12 @@ public sealed class ShopOptions
     /// deal rotates every shop day. An unknown slug falls back to the rotation rather than an empty hero.
     /// </summary>
     public string? FeaturedDeal { get; set; }
+
+    /// <summary>
+    /// How much less the Featured Deal costs during its shop day, in the cart and at checkout too (1–90 %).
+    /// Past deals are recomputed with today's value (the Omnibus 30-day price), so change it rarely.
+    /// </summary>
+    public int DealDiscountPercent { get; set; } = 15;
 }
 
 /// <summary>Fails start-up on a typo rather than sending at the wrong hours or handing out broken links.</summary>
@@ -31,6 +37,8 @@ public sealed class ShopOptionsValidator : IValidateOptions<ShopOptions>
         if (!string.IsNullOrWhiteSpace(options.PublicBaseUrl)
             && !(Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)))
             errors.Add($"Shop:PublicBaseUrl '{options.PublicBaseUrl}' must be an absolute http or https URL.");
+        if (options.DealDiscountPercent is < 1 or > 90)
+            errors.Add($"Shop:DealDiscountPercent {options.DealDiscountPercent} must be between 1 and 90.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

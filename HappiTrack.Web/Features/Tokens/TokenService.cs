@@ -3,7 +3,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace HappiTrack.Web.Features.Tokens;
 
-public enum TokenCheckStatus { Valid, Invalid, Expired, Used, NotForThisCart }
+/// <summary><see cref="DealIsBetter"/>: the code covers only deal lines whose deal already saves more; it stays unused.</summary>
+public enum TokenCheckStatus { Valid, Invalid, Expired, Used, NotForThisCart, DealIsBetter }
 
 /// <summary>
 /// The answer shown to a shopper. Unknown, malformed, tampered and other people's tokens all get
@@ -16,7 +17,9 @@ public sealed record TokenCheck(TokenCheckStatus Status, int? TokenId, int Perce
 }
 
 /// <summary>A line of the cart being priced: the server's own prices, never the browser's.</summary>
-public sealed record PricedLine(int ProductId, long LineTotalCents);
+/// <param name="LineTotalCents">What the line costs before any code: the deal price when the product is today's deal.</param>
+/// <param name="DealSavingCents">How much the deal already takes off the line (0 for a regular-priced line).</param>
+public sealed record PricedLine(int ProductId, long LineTotalCents, long DealSavingCents = 0);
 
 public sealed class TokenService(AppDbContext db, ITokenRedemptionStore redemption, TimeProvider clock, ILogger<TokenService> logger)
 {
@@ -24,6 +27,7 @@ public sealed class TokenService(AppDbContext db, ITokenRedemptionStore redempti
     public const string ExpiredMessage = "This discount code has expired.";
     public const string UsedMessage = "This discount code has already been used.";
     public const string NotForThisCartMessage = "This discount code does not apply to the items in your cart.";
+    public const string DealIsBetterMessage = "Today's deal already saves you more than this code on the items it covers, so the deal price applies and your code stays unused.";
 
     /// <summary>Adds a new token to <paramref name="db"/> (saved with the caller's SaveChanges) and returns its raw value.</summary>
     public static (DiscountToken Token, string Value) Issue(
@@ -54,7 +58,8 @@ public sealed class TokenService(AppDbContext db, ITokenRedemptionStore redempti
     {
         var check = await CheckQuietlyAsync(value, contactId, lines, ct);
         // The value itself is a bearer secret, so only the outcome and the token's row id are logged.
-        if (!check.IsValid)
+        // A code the deal beats is the shop's own offer outdoing it, not a refusal worth a warning.
+        if (!check.IsValid && check.Status != TokenCheckStatus.DealIsBetter)
             logger.LogWarning("Refused a discount token ({Status}, token {TokenId}) for contact {ContactId}", check.Status, check.TokenId, contactId);
         return check;
     }
@@ -75,22 +80,35 @@ public sealed class TokenService(AppDbContext db, ITokenRedemptionStore redempti
         if (token.RedeemedAt is not null) return new(TokenCheckStatus.Used, token.Id, token.Percent, 0, UsedMessage);
         if (token.ExpiresAt <= now) return new(TokenCheckStatus.Expired, token.Id, token.Percent, 0, ExpiredMessage);
         var discount = DiscountCents(token, lines);
-        return discount > 0
-            ? new(TokenCheckStatus.Valid, token.Id, token.Percent, discount, null)
+        if (discount > 0) return new(TokenCheckStatus.Valid, token.Id, token.Percent, discount, null);
+        return Eligible(token, lines).Any(l => l.DealSavingCents > 0)
+            ? new(TokenCheckStatus.DealIsBetter, token.Id, token.Percent, 0, DealIsBetterMessage)
             : new(TokenCheckStatus.NotForThisCart, token.Id, token.Percent, 0, NotForThisCartMessage);
     }
 
-    /// <summary>Percent of the eligible lines, rounded down to the cent so the shop never gives more than promised.</summary>
+    /// <summary>
+    /// Percent of the eligible lines, rounded down to the cent so the shop never gives more than promised.
+    /// A code and the Deal of the Day do not stack: on a deal line the shopper gets the better of the two, so
+    /// the code adds only what its percentage of the regular price exceeds the deal's saving.
+    /// </summary>
     public static long DiscountCents(DiscountToken token, IReadOnlyList<PricedLine> lines)
     {
+        var eligible = Eligible(token, lines).ToList();
+        var regular = eligible.Where(l => l.DealSavingCents == 0).Sum(l => l.LineTotalCents) * token.Percent / 100;
+        var beyondDeals = eligible.Where(l => l.DealSavingCents > 0)
+            .Sum(l => Math.Max(0, (l.LineTotalCents + l.DealSavingCents) * token.Percent / 100 - l.DealSavingCents));
+        return regular + beyondDeals;
+    }
+
+    private static IEnumerable<PricedLine> Eligible(DiscountToken token, IReadOnlyList<PricedLine> lines)
+    {
         var cartProducts = token.Scope == TokenScope.Cart ? token.CartProducts : null;
-        var eligible = token.Scope switch
+        return token.Scope switch
         {
-            TokenScope.Product => lines.Where(l => l.ProductId == token.ProductId).Sum(l => l.LineTotalCents),
-            TokenScope.Cart => lines.Where(l => cartProducts!.Contains(l.ProductId)).Sum(l => l.LineTotalCents),
-            _ => lines.Sum(l => l.LineTotalCents),
+            TokenScope.Product => lines.Where(l => l.ProductId == token.ProductId),
+            TokenScope.Cart => lines.Where(l => cartProducts!.Contains(l.ProductId)),
+            _ => lines,
         };
-        return eligible * token.Percent / 100;
     }
 
     /// <summary>
