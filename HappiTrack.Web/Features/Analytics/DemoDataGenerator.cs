@@ -409,6 +409,9 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
     /// <summary>At most this many contacts get a message in the recent week: enough to fill the dashboard, not to weigh in the lift.</summary>
     private const int RecentContacts = 60;
 
+    /// <summary>Added to both arms' conversion rate in the recent week (see <see cref="WriteRecentActivityAsync"/>).</summary>
+    private const double RecentExtraRate = 0.25;
+
     private enum RecentRole { Sent, HeldOut, CapHeld, Dead }
 
     /// <summary>Each recent contact's fate, in turn: mostly sent, the demo's holdout share held out, a few held by the cap or dead-lettered.</summary>
@@ -433,7 +436,8 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
         var chosen = candidates.OrderBy(_ => draws.Next()).Take(RecentContacts).ToArray();
         if (chosen.Length == 0) return;
         var today = calendar.Today;
-        string[] kinds = [NudgeKinds.CartRescue, NudgeKinds.InterestDiscount, NudgeKinds.VipUpgrade];
+        // No VIP upgrades: theirs is the experiment's smallest arm, which a few more contacts with open windows would move most.
+        string[] kinds = [NudgeKinds.CartRescue, NudgeKinds.InterestDiscount];
         await using var insert = new BatchInsert(conn, tx, table,
             ["Id", "ContactId", "Kind", "Status", "DedupKey", "Code", "Message", "Link", "CreatedAt", "SendAfter", "SentAt", "ClickedAt",
              "Attempts", "LastError", "FailedAt", "RevenueCents", "DeliveryStatus", "DeliveredAt", "ReadAt", "Reason"]);
@@ -453,7 +457,8 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
             string? reason = null, lastError = null, deliveryStatus = null;
             DateTime? sent = null, clicked = null, failedAt = null, delivered = null, read = null;
             var attempts = 0;
-            switch (RecentRoles[i % RecentRoles.Length])
+            var role = RecentRoles[i % RecentRoles.Length];
+            switch (role)
             {
                 case RecentRole.Sent:
                     status = NudgeStatuses.Sent;
@@ -461,19 +466,6 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                     attempts = 1;
                     delivered = sent.Value.AddSeconds(5);
                     deliveryStatus = DeliveryStatuses.Delivered;
-                    // The first (today's) is clicked and bought from, so today's tiles are never all zero.
-                    if (i == 0 || draws.NextDouble() < 0.45)
-                    {
-                        clicked = sent.Value + (now - sent.Value) * (0.1 + 0.3 * draws.NextDouble());
-                        read = clicked.Value.AddMinutes(-1);
-                        deliveryStatus = DeliveryStatuses.Read;
-                        if (i == 0 || draws.NextDouble() < 0.5)
-                        {
-                            var placedAt = clicked.Value + (now - clicked.Value) * (0.2 + 0.5 * draws.NextDouble());
-                            orders.Add((visitorOf[contact], placedAt, [(catalog[draws.Next(catalog.Length)], 1)]));
-                            attributed[orders.Count - 1] = (int)id;
-                        }
-                    }
                     break;
                 case RecentRole.HeldOut:
                     (status, reason) = (NudgeStatuses.HeldOut, HoldoutReasons.Holdout);
@@ -484,6 +476,32 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 default:
                     (status, attempts, lastError, failedAt) = (NudgeStatuses.Dead, 5, "HTTP 503 from WhatsApp (demo)", created.AddMinutes(40));
                     break;
+            }
+            // The experiment's planted lift (only for a message that arrived) on top of a higher rate in both arms (these
+            // contacts are this week's shoppers): the arms still differ by the planted points, so the lift section's points
+            // are not pulled, while a modest week still shows credited orders. A capped one is in no arm.
+            if (role != RecentRole.CapHeld)
+            {
+                var (baseRate, lift) = PlantedEffects[kind];
+                var converts = draws.NextDouble() < baseRate + RecentExtraRate + (role == RecentRole.Sent ? lift : 0);
+                var clickedFirst = draws.NextDouble() < 0.7;
+                var placedAt = created.AddMinutes(10) + (now - created - TimeSpan.FromMinutes(10)) * (0.2 + 0.7 * draws.NextDouble());
+                if (converts && placedAt < now)
+                {
+                    orders.Add((visitorOf[contact], placedAt, [(catalog[draws.Next(catalog.Length)], 1)]));
+                    if (role == RecentRole.Sent && clickedFirst)
+                    {
+                        clicked = created + (placedAt - created) / 2;
+                        attributed[orders.Count - 1] = (int)id;
+                    }
+                }
+                // Clicks are no outcome of the lift, so the first (today's) is always clicked and today's click tile is never empty.
+                else if (role == RecentRole.Sent && (i == 0 || draws.NextDouble() < 0.25)) clicked = created + (now - created) * 0.3;
+                if (clicked is not null)
+                {
+                    read = clicked.Value.AddMinutes(-1);
+                    deliveryStatus = DeliveryStatuses.Read;
+                }
             }
             await insert.AddAsync(ct, id, contact, kind, status, $"demo:{code}", code, "Hi! Something you liked is waiting for you.",
                 $"http://localhost/r/{code}", created, created, sent, clicked, attempts, lastError, failedAt, 0L, deliveryStatus, delivered, read, reason);
