@@ -225,7 +225,7 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 while (await reader.ReadAsync(ct)) contactIds[reader.GetString(0)] = reader.GetInt32(1);
             }
             var demoCampaigns = await AddDemoCampaignsAsync(now, o.Days, ct);
-            var attributed = await WriteNudgesAsync(conn, orders, contactVisitors, catalog, demoCampaigns, new Random(o.Seed + 2), new Random(o.Seed + 1), now,
+            var attributed = await WriteNudgesAsync(conn, orders, contactVisitors, catalog, demoCampaigns, new Random(o.Seed + 2), new Random(o.Seed + 1), new Random(o.Seed + 3), now,
                 TimeSpan.FromDays(attribution.Value.WindowDays), ct);
             await CountDemoCampaignsAsync(ct);
             await WriteOrdersAsync(conn, orders, contactIds, attributed, rng, ct);
@@ -318,9 +318,10 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
     /// <paramref name="experiment"/> alone, so the planted arms do not depend on the calendar. Returns the nudge each order is attributed to, by order index.
     /// </summary>
     /// <param name="receipts">Draws the delivery and read receipts apart from the other generators, so the rest of the history stays the same for a seed.</param>
+    /// <param name="recentDraws">Draws the recent week (<see cref="WriteRecentActivityAsync"/>) apart from the experiment, whose arms stay as they were.</param>
     private async Task<Dictionary<int, int>> WriteNudgesAsync(DbConnection conn, List<(VisitorPlan Visitor, DateTime At, List<(Item Item, int Qty)> Lines)> orders,
         VisitorPlan[] contactVisitors, Item[] catalog, IReadOnlyList<(int Id, DateTime StartedAt)> campaigns, Random experiment, Random receipts,
-        DateTime now, TimeSpan window, CancellationToken ct)
+        Random recentDraws, DateTime now, TimeSpan window, CancellationToken ct)
     {
         // The guards never let a message reach a contact without consent, so the invented history must not either.
         var optedIn = (await db.Contacts.AsNoTracking().Where(c => c.OptedIn && !c.OptedOut).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
@@ -391,8 +392,120 @@ public sealed class DemoDataGenerator(AppDbContext db, ShopCalendar calendar, Ro
                 foreach (var contact in Pick(CampaignShare))
                     await Episode(contact, NudgeKinds.Campaign, campaignId, Min(startedAt, latest).AddMinutes(experiment.Next(0, 30)));
         }
+        var inExperiment = new HashSet<int>();
+        await using (var cmd = conn.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = $"SELECT DISTINCT \"ContactId\" FROM \"{table}\"";
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) inExperiment.Add(reader.GetInt32(0));
+        }
+        var recent = contacts.Where(c => optedIn.Contains(c) && !inExperiment.Contains(c)).ToArray();
+        await WriteRecentActivityAsync(conn, tx, table, nextId, recent, visitorOf, orders, attributed, catalog, recentDraws, now, ct);
         await tx.CommitAsync(ct);
         return attributed;
+    }
+
+    /// <summary>At most this many contacts get a message in the recent week: enough to fill the dashboard, not to weigh in the lift.</summary>
+    private const int RecentContacts = 60;
+
+    /// <summary>Added to both arms' conversion rate in the recent week (see <see cref="WriteRecentActivityAsync"/>).</summary>
+    private const double RecentExtraRate = 0.25;
+
+    private enum RecentRole { Sent, HeldOut, CapHeld, Dead }
+
+    /// <summary>Each recent contact's fate, in turn: mostly sent, the demo's holdout share held out, a few held by the cap or dead-lettered.</summary>
+    private static readonly RecentRole[] RecentRoles =
+    [
+        RecentRole.Sent, RecentRole.Sent, RecentRole.HeldOut, RecentRole.Sent, RecentRole.CapHeld, RecentRole.Sent, RecentRole.Sent,
+        RecentRole.HeldOut, RecentRole.Sent, RecentRole.Dead, RecentRole.Sent, RecentRole.Sent,
+    ];
+
+    /// <summary>
+    /// The last 7 shop days and today, so the admin dashboard's period tiles show a working shop (issue 19 put every
+    /// experiment nudge a whole attribution window back). Only opted-in contacts the experiment never nudged get these
+    /// messages, and only they place the orders credited to them, so no experiment contact's outcome (its orders within
+    /// its windows) changes; their own windows are still open, as in a live shop's last week. Every row is finished
+    /// (sent, held out, held by the cap, dead-lettered): the outbox sends any due waiting or failed nudge whose guards
+    /// pass, even one past its <c>ExpiresAt</c>, so an invented waiting message would really go out.
+    /// </summary>
+    private async Task WriteRecentActivityAsync(DbConnection conn, DbTransaction tx, string table, long nextId, int[] candidates,
+        Dictionary<int, VisitorPlan> visitorOf, List<(VisitorPlan Visitor, DateTime At, List<(Item Item, int Qty)> Lines)> orders,
+        Dictionary<int, int> attributed, Item[] catalog, Random draws, DateTime now, CancellationToken ct)
+    {
+        var chosen = candidates.OrderBy(_ => draws.Next()).Take(RecentContacts).ToArray();
+        if (chosen.Length == 0) return;
+        var today = calendar.Today;
+        // No VIP upgrades: theirs is the experiment's smallest arm, which a few more contacts with open windows would move most.
+        string[] kinds = [NudgeKinds.CartRescue, NudgeKinds.InterestDiscount];
+        await using var insert = new BatchInsert(conn, tx, table,
+            ["Id", "ContactId", "Kind", "Status", "DedupKey", "Code", "Message", "Link", "CreatedAt", "SendAfter", "SentAt", "ClickedAt",
+             "Attempts", "LastError", "FailedAt", "RevenueCents", "DeliveryStatus", "DeliveredAt", "ReadAt", "Reason"]);
+        for (var i = 0; i < chosen.Length; i++)
+        {
+            var contact = chosen[i];
+            // A third today, the rest spread over the six days before.
+            var day = i % 3 == 0 ? today : today.AddDays(-1 - draws.Next(6));
+            var dayStart = calendar.StartUtc(day);
+            var dayEnd = day == today ? now : calendar.StartUtc(day.AddDays(1));
+            // The first half of the day (or of today so far) leaves room for the send, the click and the order before now.
+            var created = dayStart + (dayEnd - dayStart) * (0.05 + 0.5 * draws.NextDouble());
+            var kind = kinds[draws.Next(kinds.Length)];
+            var code = NewId(draws)[..16];
+            var id = nextId++;
+            string status;
+            string? reason = null, lastError = null, deliveryStatus = null;
+            DateTime? sent = null, clicked = null, failedAt = null, delivered = null, read = null;
+            var attempts = 0;
+            var role = RecentRoles[i % RecentRoles.Length];
+            switch (role)
+            {
+                case RecentRole.Sent:
+                    status = NudgeStatuses.Sent;
+                    sent = created.AddMinutes(2);
+                    attempts = 1;
+                    delivered = sent.Value.AddSeconds(5);
+                    deliveryStatus = DeliveryStatuses.Delivered;
+                    break;
+                case RecentRole.HeldOut:
+                    (status, reason) = (NudgeStatuses.HeldOut, HoldoutReasons.Holdout);
+                    break;
+                case RecentRole.CapHeld:
+                    (status, reason) = (NudgeStatuses.Suppressed, GuardReasons.Capped);
+                    break;
+                default:
+                    (status, attempts, lastError, failedAt) = (NudgeStatuses.Dead, 5, "HTTP 503 from WhatsApp (demo)", created.AddMinutes(40));
+                    break;
+            }
+            // The experiment's planted lift (only for a message that arrived) on top of a higher rate in both arms (these
+            // contacts are this week's shoppers): the arms still differ by the planted points, so the lift section's points
+            // are not pulled, while a modest week still shows credited orders. A capped one is in no arm.
+            if (role != RecentRole.CapHeld)
+            {
+                var (baseRate, lift) = PlantedEffects[kind];
+                var converts = draws.NextDouble() < baseRate + RecentExtraRate + (role == RecentRole.Sent ? lift : 0);
+                var clickedFirst = draws.NextDouble() < 0.7;
+                var placedAt = created.AddMinutes(10) + (now - created - TimeSpan.FromMinutes(10)) * (0.2 + 0.7 * draws.NextDouble());
+                if (converts && placedAt < now)
+                {
+                    orders.Add((visitorOf[contact], placedAt, [(catalog[draws.Next(catalog.Length)], 1)]));
+                    if (role == RecentRole.Sent && clickedFirst)
+                    {
+                        clicked = created + (placedAt - created) / 2;
+                        attributed[orders.Count - 1] = (int)id;
+                    }
+                }
+                // Clicks are no outcome of the lift, so the first (today's) is always clicked and today's click tile is never empty.
+                else if (role == RecentRole.Sent && (i == 0 || draws.NextDouble() < 0.25)) clicked = created + (now - created) * 0.3;
+                if (clicked is not null)
+                {
+                    read = clicked.Value.AddMinutes(-1);
+                    deliveryStatus = DeliveryStatuses.Read;
+                }
+            }
+            await insert.AddAsync(ct, id, contact, kind, status, $"demo:{code}", code, "Hi! Something you liked is waiting for you.",
+                $"http://localhost/r/{code}", created, created, sent, clicked, attempts, lastError, failedAt, 0L, deliveryStatus, delivered, read, reason);
+        }
     }
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;

@@ -134,8 +134,29 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
 
     public async Task<CampaignPreview> PreviewAsync(CampaignSegment segment, string? message, int holdoutPercent, CancellationToken ct)
     {
-        var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
+        var (outcome, recipients, globalControl) = await CountAsync(segment, now, ct);
+
+        var samples = new List<CampaignSample>();
+        if (!string.IsNullOrEmpty(message))
+        {
+            var products = await ProductNamesAsync(recipients, ct);
+            // Each recipient gets their own code; the sample shows where it goes.
+            var link = shop.BaseUrl + "/r/…";
+            samples.AddRange(recipients.Select(c => new CampaignSample(c.Id, c.Name,
+                Render(message, c.Name, c.MostDesiredProductId is { } pid ? products.GetValueOrDefault(pid) : null, link))));
+        }
+        var previewId = previews.Issue(new CampaignPreviewTicket(CampaignPreviews.Fingerprint(message, segment, holdoutPercent), outcome.Queued, now));
+        var preview = new CampaignPreview(outcome, samples, previewId, now + CampaignPreviews.Validity, holdoutPercent, globalControl);
+        await audit.RecordAsync(AuditActions.CampaignPreview, null, new { segment, outcome.Matched, reach = outcome.Queued, outcome.Suppressed, holdoutPercent,
+            expectedReachAfterHoldout = preview.ExpectedReachAfterHoldout }, ct);
+        return preview;
+    }
+
+    /// <summary>What the guards would do to the segment now, the first recipients (for samples) and how many the global control group holds.</summary>
+    private async Task<(CampaignOutcome Outcome, List<Contact> Recipients, int GlobalControl)> CountAsync(CampaignSegment segment, DateTime now, CancellationToken ct)
+    {
+        var settings = await settingsService.GetAsync(ct);
         var matched = await MatchingAsync(segment, settings, now, ct);
         var since = now - TimeSpan.FromHours(settings.Guards.WindowHours);
         var ids = Matching(segment, settings, now).Select(c => c.Id);
@@ -166,22 +187,7 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             if (key is not null && Holdouts.IsHeldOut(key, contact.Id, Holdouts.GlobalSubject, Holdouts.GlobalPeriod, global)) globalControl++;
             else if (recipients.Count < SampleCount) recipients.Add(contact);
         }
-        var outcome = tally.Outcome(null, matched.Count, await db.Contacts.CountAsync(ct));
-
-        var samples = new List<CampaignSample>();
-        if (!string.IsNullOrEmpty(message))
-        {
-            var products = await ProductNamesAsync(recipients, ct);
-            // Each recipient gets their own code; the sample shows where it goes.
-            var link = shop.BaseUrl + "/r/…";
-            samples.AddRange(recipients.Select(c => new CampaignSample(c.Id, c.Name,
-                Render(message, c.Name, c.MostDesiredProductId is { } pid ? products.GetValueOrDefault(pid) : null, link))));
-        }
-        var previewId = previews.Issue(new CampaignPreviewTicket(CampaignPreviews.Fingerprint(message, segment, holdoutPercent), outcome.Queued, now));
-        var preview = new CampaignPreview(outcome, samples, previewId, now + CampaignPreviews.Validity, holdoutPercent, globalControl);
-        await audit.RecordAsync(AuditActions.CampaignPreview, null, new { segment, outcome.Matched, reach = outcome.Queued, outcome.Suppressed, holdoutPercent,
-            expectedReachAfterHoldout = preview.ExpectedReachAfterHoldout }, ct);
-        return preview;
+        return (tally.Outcome(null, matched.Count, await db.Contacts.CountAsync(ct)), recipients, globalControl);
     }
 
     /// <summary>
@@ -233,7 +239,13 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
     /// Parses a <c>datetime-local</c> value as the shop's wall-clock time. A time the clocks skip
     /// (spring forward) is refused rather than silently moved; an ambiguous one (fall back) is the first.
     /// </summary>
-    public bool TryParseSchedule(string? local, out DateTime utc, out string? error)
+    public bool TryParseSchedule(string? local, out DateTime utc, out string? error) => TryParseSchedule(local, refuseAmbiguous: false, out utc, out error);
+
+    /// <param name="refuseAmbiguous">
+    /// True for the API: a caller that cannot see the page's confirmation must not get an hour it did not mean,
+    /// so a wall time that happens twice is refused instead of read as the first.
+    /// </param>
+    public bool TryParseSchedule(string? local, bool refuseAmbiguous, out DateTime utc, out string? error)
     {
         utc = default;
         error = null;
@@ -247,6 +259,11 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         if (zone.IsInvalidTime(wall))
         {
             error = $"{wall:yyyy-MM-dd HH:mm} does not exist in {zone.Id} (the clocks change then). Pick another time.";
+            return false;
+        }
+        if (refuseAmbiguous && zone.IsAmbiguousTime(wall))
+        {
+            error = $"{wall:yyyy-MM-dd HH:mm} happens twice in {zone.Id} (the clocks go back then). Pick a time outside that hour.";
             return false;
         }
         utc = zone.IsAmbiguousTime(wall)
@@ -282,6 +299,15 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
         var now = clock.GetUtcNow().UtcDateTime;
         var (refusal, expected) = Check(draft, confirmation, now);
         if (refusal is not null) return refusal;
+        if (string.IsNullOrEmpty(confirmation.PreviewId))
+        {
+            // A bare count (the API's) vouches for nothing until it is compared: nothing is written now that a
+            // transaction could check later, so the reach is counted here, as the preview would count it.
+            var reach = (await CountAsync(segment, now, ct)).Outcome.Queued;
+            if (reach != expected)
+                return CampaignSendResult.Refuse(SendRefusal.ReachChanged,
+                    $"The campaign would now reach {reach} contacts, not the {expected} you confirmed. Check the new preview and confirm again.", reach);
+        }
         var campaign = NewCampaign(draft, segment, createdBy, now);
         campaign.State = CampaignStates.Scheduled;
         campaign.ScheduledFor = scheduledForUtc;
@@ -292,6 +318,9 @@ public sealed class CampaignService(AppDbContext db, NudgeOutbox outbox, RuleSet
             new { name = campaign.Name, segment, scheduledFor = scheduledForUtc, reachAtPreview = expected }, ct);
         return new CampaignSendResult(new CampaignOutcome(campaign.Id, 0, 0, 0, new SuppressedCounts(0, 0, 0), 0), SendRefusal.None, null, expected);
     }
+
+    public Task<Campaign?> FindAsync(int campaignId, CancellationToken ct) =>
+        db.Set<Campaign>().AsNoTracking().FirstOrDefaultAsync(c => c.Id == campaignId, ct);
 
     /// <summary>Calls off a scheduled campaign that has not started; false when it started, was cancelled or does not exist.</summary>
     public async Task<bool> CancelAsync(int campaignId, string? cancelledBy, CancellationToken ct)

@@ -19,7 +19,28 @@ namespace HappiTrack.Web.Features.Crm;
 /// </summary>
 public sealed record BroadcastResponse(int? CampaignId, int Matched, int Queued, int Deferred, SuppressedCounts Suppressed,
     int Reach, string? PreviewId = null, DateTime? PreviewExpiresAt = null, IReadOnlyList<CampaignSample>? Samples = null,
-    int HoldoutPercent = 0, int? HeldOut = null, int? ExpectedReachAfterHoldout = null);
+    int HoldoutPercent = 0, int? HeldOut = null, int? ExpectedReachAfterHoldout = null, DateTime? ScheduledFor = null);
+
+/// <summary>
+/// A campaign's state for the API. <see cref="ScheduledFor"/> is UTC; <see cref="ScheduledForShopTime"/> is the same
+/// moment on the shop's wall clock (<see cref="ShopTimeZone"/>), as it was given. The counts are the guards' decisions
+/// when it started (zero before).
+/// </summary>
+public sealed record CampaignStateResponse(int CampaignId, string Name, string State, string StateName, DateTime? ScheduledFor,
+    string? ScheduledForShopTime, string ShopTimeZone, DateTime CreatedAt, string? CreatedBy, DateTime? StartedAt, DateTime? CancelledAt,
+    string? CancelledBy, int Matched, int Queued, int HeldOut, int? ReachAtConfirmation = null);
+
+/// <summary>The documented body of <c>POST /api/campaign/schedule</c>: the broadcast's fields and when to start.</summary>
+public sealed record ScheduleRequestDocument(
+    [property: Description("The campaign's name; required unless dryRun.")] string? Name,
+    [property: Description("The message text; required.")] string? Message,
+    BroadcastSegmentDocument? Segment,
+    [property: Description("When to start, on the shop's wall clock (Shop:TimeZone) without an offset: yyyy-MM-ddTHH:mm[:ss]. " +
+        "Refused: an offset or Z, a time the clocks skip or repeat, less than a minute ahead, more than 90 days ahead.")] string? ScheduleAt,
+    [property: Description("True: check the time, count the reach and return a previewId; nothing is stored.")] bool? DryRun,
+    [property: Description("Without previewId: the number of contacts the caller expects it to reach now (compared now).")] int? Confirm,
+    [property: Description("The previewId of a dry run (here or on /broadcast) of this message, segment and holdout.")] string? PreviewId,
+    [property: Description("Share (0-50) of the reachable contacts held out as the campaign's control group.")] int? HoldoutPercent);
 
 /// <summary>
 /// The documented body of <c>POST /api/campaign/broadcast</c>; the endpoint reads each field as raw JSON so that a bad one
@@ -61,15 +82,12 @@ internal static class CrmApi
 
     private sealed record BroadcastSegment(JsonElement? Vip, JsonElement? MinScore, JsonElement? Tag, JsonElement? AbandonedCart, JsonElement? SeenWithinDays);
     private sealed record BroadcastRequest(JsonElement? Name, JsonElement? Message, BroadcastSegment? Segment, JsonElement? DryRun,
-        JsonElement? Confirm, JsonElement? PreviewId, JsonElement? HoldoutPercent);
+        JsonElement? Confirm, JsonElement? PreviewId, JsonElement? HoldoutPercent, JsonElement? ScheduleAt);
 
-    /// <summary>
-    /// A send (no <c>dryRun</c>) must carry <c>previewId</c> from a dry run of the same message and segment
-    /// (at most 15 minutes old) or <c>confirm</c>, the reach the caller expects; anything else is refused
-    /// (400 without either, 409 when stale or the reach differs, with the current <c>reach</c>).
-    /// </summary>
-    public static async Task<Results<Ok<BroadcastResponse>, ValidationProblem, ProblemHttpResult>> BroadcastAsync(
-        HttpRequest request, CampaignService campaigns, ClaimsPrincipal user, CancellationToken ct)
+    /// <summary>A broadcast or schedule body, each field checked; <see cref="Errors"/> names the bad ones.</summary>
+    private sealed record ParsedRequest(CampaignDraft Draft, bool DryRun, string? PreviewId, int? Confirm, string? ScheduleAt, Dictionary<string, string[]> Errors);
+
+    private static async Task<(ParsedRequest? Request, ValidationProblem? Problem)> ReadAsync(HttpRequest request, CancellationToken ct)
     {
         BroadcastRequest? body;
         try
@@ -78,9 +96,9 @@ internal static class CrmApi
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            return Invalid("body", "Send a JSON object {\"name\", \"message\", \"segment\", \"dryRun\"} as application/json.");
+            return (null, Invalid("body", "Send a JSON object {\"name\", \"message\", \"segment\", \"dryRun\"} as application/json."));
         }
-        if (body is null) return Invalid("body", "Send a JSON object {\"name\", \"message\", \"segment\", \"dryRun\"}.");
+        if (body is null) return (null, Invalid("body", "Send a JSON object {\"name\", \"message\", \"segment\", \"dryRun\"}."));
 
         var errors = new Dictionary<string, string[]>();
         var dryRun = Bool(body.DryRun, "dryRun", errors) ?? false;
@@ -100,6 +118,25 @@ internal static class CrmApi
         var confirm = Number(body.Confirm, "confirm", errors) is { } c
             ? (c == Math.Floor(c) && c is >= 0 and <= int.MaxValue ? (int)c : Fail(errors, "confirm", "'confirm' must be the whole number of contacts the campaign reaches."))
             : null;
+        var scheduleAt = Text(body.ScheduleAt, "scheduleAt", errors);
+        return (new ParsedRequest(draft, dryRun, previewId, confirm, scheduleAt, errors), null);
+    }
+
+    /// <summary>
+    /// A send (no <c>dryRun</c>) must carry <c>previewId</c> from a dry run of the same message and segment
+    /// (at most 15 minutes old) or <c>confirm</c>, the reach the caller expects; anything else is refused
+    /// (400 without either, 409 when stale or the reach differs, with the current <c>reach</c>).
+    /// </summary>
+    public static async Task<Results<Ok<BroadcastResponse>, ValidationProblem, ProblemHttpResult>> BroadcastAsync(
+        HttpRequest request, CampaignService campaigns, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var (parsed, invalid) = await ReadAsync(request, ct);
+        if (invalid is not null) return invalid;
+        var (draft, dryRun, previewId, confirm, scheduleAt, errors) = parsed!;
+        // A caller who meant "later" must not get "now".
+        if (scheduleAt is not null) errors.TryAdd("scheduleAt", ["This endpoint sends now; to start later, POST the same body to /api/campaign/schedule."]);
+        var segment = draft.Segment!;
+        var holdout = draft.HoldoutPercent;
         // A dry run answers "how many would this reach", so it does not need the message yet.
         foreach (var (key, value) in await campaigns.ValidateAsync(draft, requireName: !dryRun, requireMessage: !dryRun, ct)) errors.TryAdd(key, value);
         if (!dryRun && errors.Count == 0 && previewId is null && confirm is null)
@@ -115,18 +152,109 @@ internal static class CrmApi
         }
         var result = await campaigns.SendAsync(draft, new SendConfirmation(previewId, confirm), user.Identity?.Name, ct);
         if (result.Refusal == SendRefusal.Missing) return Invalid("previewId", result.Problem!);
-        if (!result.Sent)
-            return TypedResults.Problem(new ProblemDetails
-            {
-                Status = StatusCodes.Status409Conflict,
-                Title = "Not sent: the confirmation is not current",
-                Detail = result.Problem,
-                Extensions = { ["reason"] = result.Refusal.ToString(), ["reach"] = result.CurrentReach },
-            });
+        if (!result.Sent) return NotCurrent("Not sent: the confirmation is not current", result);
         var outcome = result.Outcome!;
         return TypedResults.Ok(new BroadcastResponse(outcome.CampaignId, outcome.Matched, outcome.Queued, outcome.Deferred, outcome.Suppressed,
             outcome.Queued + outcome.HeldOut, HoldoutPercent: holdout, HeldOut: outcome.HeldOut));
     }
+
+    private static ProblemHttpResult NotCurrent(string title, CampaignSendResult result) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status409Conflict,
+        Title = title,
+        Detail = result.Problem,
+        Extensions = { ["reason"] = result.Refusal.ToString(), ["reach"] = result.CurrentReach },
+    });
+
+    /// <summary>
+    /// Stores a campaign to start at <c>scheduleAt</c> (the shop's wall clock), under the send's rules: a dry run
+    /// (here or on /broadcast) first and its <c>previewId</c>, or <c>confirm</c> equal to the reach now. The reach
+    /// when it starts is the guards' decision then, as on the page.
+    /// </summary>
+    public static async Task<Results<Created<CampaignStateResponse>, Ok<BroadcastResponse>, ValidationProblem, ProblemHttpResult>> ScheduleAsync(
+        HttpRequest request, CampaignService campaigns, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var (parsed, invalid) = await ReadAsync(request, ct);
+        if (invalid is not null) return invalid;
+        var (draft, dryRun, previewId, confirm, scheduleAt, errors) = parsed!;
+        // Unlike a broadcast's dry run, this one vouches for a scheduled message, so the message is needed now.
+        foreach (var (key, value) in await campaigns.ValidateAsync(draft, requireName: !dryRun, requireMessage: true, ct)) errors.TryAdd(key, value);
+        DateTime at = default;
+        if (string.IsNullOrWhiteSpace(scheduleAt))
+            errors.TryAdd("scheduleAt", [$"Give the start time on the shop's clock ({campaigns.ShopZoneName}), e.g. 2026-12-24T09:30."]);
+        else if (HasOffset(scheduleAt))
+            errors.TryAdd("scheduleAt", [$"Give the shop's wall-clock time ({campaigns.ShopZoneName}) without an offset or Z, e.g. 2026-12-24T09:30."]);
+        else if (!campaigns.TryParseSchedule(scheduleAt, refuseAmbiguous: true, out at, out var timeError))
+            errors.TryAdd("scheduleAt", [timeError!]);
+        if (!dryRun && errors.Count == 0 && previewId is null && confirm is null)
+            errors["confirm"] = ["Scheduling needs 'previewId' from a dry run of this message and segment, or 'confirm' with the number of contacts it reaches now."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: $"Invalid field '{errors.Keys.First()}'");
+
+        if (dryRun)
+        {
+            var preview = await campaigns.PreviewAsync(draft.Segment!, draft.Message, draft.HoldoutPercent, ct);
+            var o = preview.Outcome;
+            return TypedResults.Ok(new BroadcastResponse(null, o.Matched, o.Queued, o.Deferred, o.Suppressed, preview.Reach, preview.PreviewId, preview.ExpiresAt,
+                preview.Samples, draft.HoldoutPercent, ExpectedReachAfterHoldout: preview.ExpectedReachAfterHoldout, ScheduledFor: at));
+        }
+        var result = await campaigns.ScheduleAsync(draft, new SendConfirmation(previewId, confirm), at, user.Identity?.Name, ct);
+        if (result.Refusal == SendRefusal.Missing) return Invalid("previewId", result.Problem!);
+        if (!result.Sent) return NotCurrent("Not scheduled: the confirmation is not current", result);
+        var campaign = (await campaigns.FindAsync(result.Outcome!.CampaignId!.Value, ct))!;
+        return TypedResults.Created($"/api/campaign/{campaign.Id}", State(campaign, campaigns) with { ReachAtConfirmation = result.CurrentReach });
+    }
+
+    /// <summary>A time with an offset names an instant, not the shop's wall clock this endpoint reads; refused rather than guessed.</summary>
+    private static bool HasOffset(string value)
+    {
+        var time = value.Trim();
+        var t = time.IndexOfAny(['T', 't', ' ']);
+        if (t < 0) return false;
+        var clock = time[(t + 1)..];
+        return clock.EndsWith('Z') || clock.EndsWith('z') || clock.Contains('+') || clock.Contains('-');
+    }
+
+    public static async Task<Results<Ok<CampaignStateResponse>, ValidationProblem, ProblemHttpResult>> GetStateAsync(
+        string id, CampaignService campaigns, CancellationToken ct)
+    {
+        if (ParseId(id) is not { } campaignId) return Invalid("id", "id must be a positive integer.");
+        var campaign = await campaigns.FindAsync(campaignId, ct);
+        return campaign is null ? CampaignNotFound(campaignId) : TypedResults.Ok(State(campaign, campaigns));
+    }
+
+    /// <summary>Calls off a scheduled campaign before the <c>campaigns:start</c> job starts it; 409 once it started or was cancelled.</summary>
+    public static async Task<Results<Ok<CampaignStateResponse>, ValidationProblem, ProblemHttpResult>> CancelAsync(
+        string id, CampaignService campaigns, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (ParseId(id) is not { } campaignId) return Invalid("id", "id must be a positive integer.");
+        var cancelled = await campaigns.CancelAsync(campaignId, user.Identity?.Name, ct);
+        var campaign = await campaigns.FindAsync(campaignId, ct);
+        if (campaign is null) return CampaignNotFound(campaignId);
+        if (!cancelled)
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "Not cancelled: the campaign is not scheduled any more",
+                Detail = campaign.State == CampaignStates.Cancelled
+                    ? $"Campaign {campaign.Id} was cancelled already."
+                    : $"Campaign {campaign.Id} started at {campaign.StartedAt:yyyy-MM-ddTHH:mm:ssZ}; its messages are written.",
+                Extensions = { ["state"] = campaign.State },
+            });
+        return TypedResults.Ok(State(campaign, campaigns));
+    }
+
+    private static int? ParseId(string id) =>
+        int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0 ? parsed : null;
+
+    private static ProblemHttpResult CampaignNotFound(int id) =>
+        TypedResults.Problem(new ProblemDetails { Status = 404, Title = "Campaign not found", Detail = $"No campaign with id {id}." });
+
+    private static CampaignStateResponse State(Campaign c, CampaignService campaigns) => new(c.Id, c.Name, c.State, CampaignStates.Describe(c.State),
+        c.ScheduledFor is { } at ? DateTime.SpecifyKind(at, DateTimeKind.Utc) : null,
+        c.ScheduledFor is { } local ? campaigns.ShopTime(local).ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture) : null,
+        campaigns.ShopZoneName, DateTime.SpecifyKind(c.CreatedAt, DateTimeKind.Utc), c.CreatedBy,
+        c.StartedAt is { } s ? DateTime.SpecifyKind(s, DateTimeKind.Utc) : null,
+        c.CancelledAt is { } x ? DateTime.SpecifyKind(x, DateTimeKind.Utc) : null, c.CancelledBy, c.Matched, c.Queued, c.HeldOut);
 
     /// <summary>With <c>campaignId</c>: that campaign's messages. Without: the recent campaigns, to find an id.</summary>
     public static async Task<Results<Ok<CampaignLog>, Ok<IReadOnlyList<CampaignListItem>>, ValidationProblem, ProblemHttpResult>> LogsAsync(

@@ -37,6 +37,25 @@ public static class CrmServiceCollectionExtensions
                 "or `confirm`, the reach the caller expects. 409 when the preview is stale or the reach differs (with the current `reach`).")
             .DescribesBody<BroadcastRequestDocument>(contentTypes: "application/json")
             .ProducesProblem(StatusCodes.Status409Conflict);
+        campaigns.MapPost("/schedule", CrmApi.ScheduleAsync)
+            .WithName("ScheduleCampaign")
+            .WithSummary("Preview (dryRun) or schedule a WhatsApp campaign to start later, at a time on the shop's wall clock")
+            .WithDescription("`scheduleAt` is the shop's local time (`Shop:TimeZone`) without an offset, e.g. `2026-12-24T09:30`; a time with an offset, " +
+                "one the clocks skip or repeat, less than a minute ahead or more than 90 days ahead is a 400. Scheduling needs `previewId` from a dry run " +
+                "of the same message and segment (at most 15 minutes old) or `confirm`, the reach now; 409 when stale or the reach differs. " +
+                "201 with the campaign's state; the `campaigns:start` job writes its messages when due.")
+            .DescribesBody<ScheduleRequestDocument>(contentTypes: "application/json")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        campaigns.MapGet("/{id}", CrmApi.GetStateAsync)
+            .WithName("GetCampaign")
+            .WithSummary("A campaign's state: scheduled (with scheduledFor), sent or cancelled")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        campaigns.MapPost("/{id}/cancel", CrmApi.CancelAsync)
+            .WithName("CancelCampaign")
+            .WithSummary("Cancel a scheduled campaign before it starts; nothing of it is ever sent")
+            .WithDescription("409 when the campaign started or was cancelled already; 404 for an unknown id.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         campaigns.MapGet("/logs", CrmApi.LogsAsync)
             .WithName("CampaignLogs")
             .WithSummary("Without campaignId: the recent campaigns; with it: that campaign's messages and their funnel")
