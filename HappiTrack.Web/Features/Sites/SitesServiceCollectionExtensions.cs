@@ -8,6 +8,7 @@ public static class SitesServiceCollectionExtensions
         services.AddSingleton<SiteSecrets>();
         services.AddScoped<SiteAdmin>();
         services.AddScoped<SiteEventPipeline>();
+        services.AddScoped<SiteScope>();
         return services;
     }
 }
