@@ -33,7 +33,7 @@ public sealed class SiteAdminPageTests
         var registered = await PostAsync(admin, "/admin/sites", "Register", new()
         {
             ["Name"] = "Mug Shop", ["Origins"] = "https://Mugs.example\nhttp://localhost:5173", ["TimeZone"] = "Europe/Berlin",
-            ["CartRestoreUrlTemplate"] = "https://mugs.example/cart/restore?p={payload}",
+            ["CartRestoreUrlTemplate"] = "https://mugs.example/cart/restore?p={payload}&s={signature}",
         });
         Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
         var html = await registered.Content.ReadAsStringAsync();
@@ -169,5 +169,53 @@ public sealed class SiteAdminPageTests
         var body = curl.Split('\n').Single(l => l.StartsWith("body=")).Trim()["body='".Length..^1];
         using var client = app.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(SiteKit.Signed(site.Key, site.Secret, body, "order-1001-placed"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_cart_restore_url_is_edited_on_the_integration_page_refused_with_a_reason_off_the_shops_origins_and_audited()
+    {
+        await using var app = new AdminFactory();
+        using var admin = await app.AdminClientAsync();
+        var site = await SiteKit.RegisterAsync(app, origins: "https://mugs.example\nhttp://localhost:5173");
+        var page = $"/admin/sites/{site.SiteId}";
+        Task<string?> StoredAsync() => app.WithDbAsync(db => db.Set<Site>().Where(s => s.Id == site.SiteId).Select(s => s.CartRestoreUrlTemplate).SingleAsync());
+
+        foreach (var (template, reason) in new[]
+        {
+            ("https://mugs.example/cart/restore?p={payload}", "{signature}"),
+            ("https://mugs.example/cart/restore?p={payload}&s={signature}&again={payload}", "once each"),
+            ("http://mugs.example/cart/restore?p={payload}&s={signature}", "https://"),
+            ("https://evil.example/cart/restore?p={payload}&s={signature}", "allowed origins"),
+            ("https://mugs.example.evil/restore?p={payload}&s={signature}", "allowed origins"),
+            ("https://{payload}.example/?s={signature}", "allowed origins"),
+            ("javascript:alert(1)//{payload}{signature}", "absolute https://"),
+            ("https://user@mugs.example/restore?p={payload}&s={signature}", "absolute https://"),
+        })
+        {
+            var refused = await PostAsync(admin, page, "CartRestore", new() { ["CartRestoreUrlTemplate"] = template });
+            Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+            var document = new HtmlParser().ParseDocument(await refused.Content.ReadAsStringAsync());
+            Assert.Contains(reason, document.QuerySelector("#cart-restore .field-error")!.TextContent);
+            Assert.Equal(template, document.QuerySelector("#CartRestoreUrlTemplate")!.GetAttribute("value"));
+            Assert.Null(await StoredAsync());
+        }
+        Assert.Empty(await AuditAsync(app, AuditActions.SiteCartRestore));
+
+        // Plain http only on a loopback origin the site lists (a shop developer's machine).
+        foreach (var template in new[] { "http://localhost:5173/cart?p={payload}&s={signature}", "https://mugs.example/cart/restore?payload={payload}&sig={signature}" })
+        {
+            var saved = new HtmlParser().ParseDocument(await (await PostAsync(admin, page, "CartRestore", new() { ["CartRestoreUrlTemplate"] = template })).Content.ReadAsStringAsync());
+            Assert.NotNull(saved.QuerySelector(".site-cart-restore-saved"));
+            Assert.Equal(template, await StoredAsync());
+        }
+        Assert.Equal("https://mugs.example/cart/restore?payload={payload}&sig={signature}",
+            new HtmlParser().ParseDocument(await admin.GetStringAsync(page)).QuerySelector("#CartRestoreUrlTemplate")!.GetAttribute("value"));
+        Assert.Equal(2, (await AuditAsync(app, AuditActions.SiteCartRestore)).Count);
+
+        // Emptied: back to HappiTrack's cart page. Trusty has no restore URL to set.
+        await PostAsync(admin, page, "CartRestore", new() { ["CartRestoreUrlTemplate"] = "" });
+        Assert.Null(await StoredAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync(admin, $"/admin/sites/{SiteIds.Trusty}", "CartRestore",
+            new() { ["CartRestoreUrlTemplate"] = "https://mugs.example/cart/restore?payload={payload}&sig={signature}" })).StatusCode);
     }
 }

@@ -28,11 +28,16 @@ public static class NudgeLinks
     }
 
     private static async Task<Results<RedirectHttpResult, NotFound>> FollowAsync(
-        string code, HttpContext http, AppDbContext db, VisitorLinker linker, TimeProvider clock, IProjectEventsTrigger projectEvents, CancellationToken ct)
+        string code, HttpContext http, AppDbContext db, VisitorLinker linker, TimeProvider clock, IProjectEventsTrigger projectEvents,
+        IRescuedCartDestinations otherShops, CancellationToken ct)
     {
         if (code.Length != 22 || !Base64Url.IsValid(code)) return TypedResults.NotFound();
         var nudge = await db.Set<Nudge>().Include(n => n.Token).FirstOrDefaultAsync(n => n.Code == code, ct);
         if (nudge is null) return TypedResults.NotFound();
+
+        if (nudge.Kind == NudgeKinds.CartRescue && nudge.CartSnapshot is not null
+            && await otherShops.FindAsync(nudge, clock.GetUtcNow().UtcDateTime, ct) is { } elsewhere)
+            return await FollowToOtherShopAsync(http, db, nudge, elsewhere, clock, ct);
 
         // Chat apps fetch the link to draw a preview as soon as the message arrives: that fetch is not
         // the contact. It gets the landing page only, no click, no visitor link, no offer (and no token in the URL).
@@ -67,6 +72,21 @@ public static class NudgeLinks
 
         if (await ProductPathAsync(db, nudge, ct) is { } productPath) return TypedResults.Redirect(productPath);
         return TypedResults.Redirect(liveToken is null ? "/checkout" : $"/checkout?token={Uri.EscapeDataString(liveToken)}");
+    }
+
+    /// <summary>
+    /// A cart of another shop: the click counts (attribution, the funnel) but nothing of Trusty's is touched — no
+    /// visitor cookie or link on our domain (the shop keeps its own visitor id), no cart restored here, no offer cookie.
+    /// </summary>
+    private static async Task<RedirectHttpResult> FollowToOtherShopAsync(
+        HttpContext http, AppDbContext db, Nudge nudge, RescuedCartDestination destination, TimeProvider clock, CancellationToken ct)
+    {
+        if (BotDetector.IsBot(http.Request.Headers.UserAgent)) return TypedResults.Redirect(destination.PreviewUrl);
+        nudge.RecordClick(clock.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync(ct);
+        // The signed payload is made for this click and lives in the URL: keep it out of caches.
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Redirect(destination.Url);
     }
 
     private static async Task<string?> ProductPathAsync(AppDbContext db, Nudge nudge, CancellationToken ct)

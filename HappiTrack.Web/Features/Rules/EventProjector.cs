@@ -31,7 +31,7 @@ internal sealed class ProjectorCheckpointConfiguration : IEntityTypeConfiguratio
 /// The project-events job's work (<see cref="ProjectEventsJob"/>): the checkpoint and the transaction
 /// loop. Reads events after its checkpoint in id order, in bounded batches, has <see cref="InterestScorer"/>
 /// apply them to the (tracked, unsaved) interest rows, then in ONE short write transaction per batch
-/// claims the batch by advancing the checkpoint, saves the scores, has <see cref="EventRules"/> evaluate
+/// claims the batch by advancing the checkpoint, writes the scores (multi-row upserts, <see cref="Upserts"/>), has <see cref="EventRules"/> evaluate
 /// what they set off and the CRM list columns refresh. A crash rolls all of it back, so each event is
 /// applied exactly once, and scoring stays off the ingestion hot path and outside SQLite's write lock.
 /// </summary>
@@ -46,8 +46,13 @@ public sealed class EventProjector(
     ILogger<EventProjector> logger)
 {
     public const string CheckpointName = ProjectEventsJob.Id;
-    public const int BatchSize = 500;
-    private const int MaxBatchesPerRun = 20;
+    /// <summary>
+    /// Events per batch and so per write transaction. On SQLite every other writer, the tracker's group
+    /// commit first, waits while a batch's transaction runs, so batches there are smaller: the tracker's
+    /// p99 follows the longest hold (issue 16). PostgreSQL locks rows, not the database.
+    /// </summary>
+    public int BatchSize => db.Database.IsSqlite() ? 100 : 500;
+    private const int MaxEventsPerRun = 10_000;
 
     // One projector at a time per process; across instances the conditional checkpoint update decides.
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -60,7 +65,7 @@ public sealed class EventProjector(
         try
         {
             var total = 0;
-            for (var i = 0; i < MaxBatchesPerRun; i++)
+            for (var i = 0; i < MaxEventsPerRun / BatchSize; i++)
             {
                 var (projected, nudges) = await RunBatchAsync(ct);
                 total += projected;
@@ -100,6 +105,11 @@ public sealed class EventProjector(
             await transaction.RollbackAsync(ct);
             return (0, 0);
         }
+        await db.WritePendingAsync<InterestScore>(
+            [nameof(InterestScore.SubjectKey), nameof(InterestScore.Dimension), nameof(InterestScore.TargetId)],
+            [nameof(InterestScore.Score), nameof(InterestScore.AsOf)], ct);
+        await db.WritePendingAsync<ClientBudgetUsage>(
+            [nameof(ClientBudgetUsage.VisitorId), nameof(ClientBudgetUsage.WindowStart)], [nameof(ClientBudgetUsage.Points)], ct);
         await db.SaveChangesAsync(ct);
         // Rules read what they decide on (earlier offers, carts, orders) inside the transaction, after the scores.
         var nudges = await rules.EvaluateAsync(scored, settings, now, ct);

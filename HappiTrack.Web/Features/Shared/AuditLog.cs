@@ -57,4 +57,5 @@ public static class AuditActions
     public const string SiteRotateSecret = "site.rotate_secret";
     public const string SiteRevoke = "site.revoke";
     public const string SiteTestEvent = "site.test_event";
+    public const string SiteCartRestore = "site.cart_restore";
 }

@@ -22,8 +22,6 @@ public sealed record SiteRegistrationResult(SiteCredentials? Created, IReadOnlyD
 /// <summary>Register, rotate, revoke: the admin's actions on sites, each one audited.</summary>
 public sealed class SiteAdmin(AppDbContext db, SiteSecrets secrets, SiteDirectory directory, IAuditLog audit, TimeProvider clock)
 {
-    public const string PayloadPlaceholder = "{payload}";
-
     public async Task<IReadOnlyList<SiteSummary>> ListAsync(CancellationToken ct = default) =>
         (await db.Set<Site>().AsNoTracking().OrderBy(s => s.Id).ToListAsync(ct)).Select(Summary).ToList();
 
@@ -48,22 +46,9 @@ public sealed class SiteAdmin(AppDbContext db, SiteSecrets secrets, SiteDirector
         else if (zone.Length > 64 || !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var found) || !found.HasIanaId)
             errors[nameof(SiteRegistration.TimeZone)] = $"'{Shorten(zone)}' is not an IANA time zone; write it like Europe/Berlin or America/New_York.";
 
-        if (ValidateTemplate(input.CartRestoreUrlTemplate) is { } templateError)
+        if (SiteCartRestoreTemplate.Validate(input.CartRestoreUrlTemplate, parsed.Origins) is { } templateError)
             errors[nameof(SiteRegistration.CartRestoreUrlTemplate)] = templateError;
         return errors;
-    }
-
-    private static string? ValidateTemplate(string? template)
-    {
-        var text = template?.Trim() ?? "";
-        if (text.Length == 0) return null;
-        if (text.Length > Site.MaxTemplateLength) return $"Keep the cart-restore URL under {Site.MaxTemplateLength} characters.";
-        if (!text.Contains(PayloadPlaceholder, StringComparison.Ordinal))
-            return $"The cart-restore URL must contain {PayloadPlaceholder} where the signed cart goes, e.g. https://shop.example/cart/restore?p={PayloadPlaceholder}.";
-        var sample = text.Replace(PayloadPlaceholder, "x", StringComparison.Ordinal);
-        if (!Uri.TryCreate(sample, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp || uri.UserInfo.Length > 0)
-            return "The cart-restore URL must be an absolute https:// address on the shop's own domain.";
-        return null;
     }
 
     public async Task<SiteRegistrationResult> RegisterAsync(SiteRegistration input, CancellationToken ct = default)
@@ -85,6 +70,23 @@ public sealed class SiteAdmin(AppDbContext db, SiteSecrets secrets, SiteDirector
         await db.SaveChangesAsync(ct);
         await audit.RecordAsync(AuditActions.SiteCreate, Target(site), new { site.Name, origins, site.TimeZone, site.CartRestoreUrlTemplate }, ct);
         return new SiteRegistrationResult(new SiteCredentials(site.Id, site.Name, site.Key, secret), new Dictionary<string, string>());
+    }
+
+    /// <summary>
+    /// Sets (or, with an empty value, clears) where rescued carts of this site land; null when the site is unknown
+    /// or revoked, else the friendly reason it was refused (empty when saved).
+    /// </summary>
+    public async Task<string?> SetCartRestoreTemplateAsync(int id, string? template, CancellationToken ct = default)
+    {
+        var site = await db.Set<Site>().FirstOrDefaultAsync(s => s.Id == id, ct);
+        if (site is null || site.IsRevoked || id == SiteIds.Trusty) return null;
+        if (SiteCartRestoreTemplate.Validate(template, site.Origins) is { } error) return error;
+        var value = string.IsNullOrWhiteSpace(template) ? null : template.Trim();
+        if (value == site.CartRestoreUrlTemplate) return "";
+        site.CartRestoreUrlTemplate = value;
+        await db.SaveChangesAsync(ct);
+        await audit.RecordAsync(AuditActions.SiteCartRestore, Target(site), new { site.CartRestoreUrlTemplate }, ct);
+        return "";
     }
 
     /// <summary>A new secret replaces the old one at once; null for an unknown or revoked site.</summary>

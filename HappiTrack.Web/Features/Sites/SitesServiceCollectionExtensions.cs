@@ -9,6 +9,8 @@ public static class SitesServiceCollectionExtensions
         services.AddScoped<SiteAdmin>();
         services.AddScoped<SiteEventPipeline>();
         services.AddScoped<SiteScope>();
+        services.AddScoped<SiteCartRestore>();
+        services.AddScoped<HappiTrack.Web.Features.Nudges.IRescuedCartDestinations>(sp => sp.GetRequiredService<SiteCartRestore>());
         return services;
     }
 }

@@ -19,6 +19,9 @@ public sealed class IntegrationModel(SiteAdmin sites, SiteEventPipeline pipeline
     public SiteSummary Site { get; private set; } = null!;
     public IReadOnlyList<SiteRequest> Requests { get; private set; } = [];
     public SiteEventOutcome? TestResult { get; private set; }
+    public bool CartRestoreSaved { get; private set; }
+
+    [BindProperty] public string? CartRestoreUrlTemplate { get; set; }
 
     /// <summary>The brain as the admin reached it: where the shop's pages and server must send.</summary>
     public string BrainUrl => $"{Request.Scheme}://{Request.Host}";
@@ -48,10 +51,38 @@ public sealed class IntegrationModel(SiteAdmin sites, SiteEventPipeline pipeline
         return Page();
     }
 
+    public async Task<IActionResult> OnPostCartRestoreAsync(int id, CancellationToken ct)
+    {
+        switch (await sites.SetCartRestoreTemplateAsync(id, CartRestoreUrlTemplate, ct))
+        {
+            case null: return NotFound();
+            case "": CartRestoreSaved = true; ModelState.Clear(); break;
+            case var error: ModelState.AddModelError(nameof(CartRestoreUrlTemplate), error); break;
+        }
+        return await LoadAsync(id, ct) ? Page() : NotFound();
+    }
+
+    /// <summary>What a shop's server runs to check a restore link before it fills the cart (the secret stays on the server).</summary>
+    public const string VerifySnippet =
+        """
+        // Node.js, on the shop's server: payload and sig exactly as they arrived in the restore URL.
+        const crypto = require('node:crypto');
+        function verifyRestore(payload, sig, secret) {
+          const expected = crypto.createHmac('sha256', secret).update(payload).digest('hex');
+          if (typeof sig !== 'string' || sig.length !== 64 ||
+              !crypto.timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) return null;
+          const cart = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+          return cart.exp > Date.now() / 1000 ? cart : null; // cart.lines: [{ slug, qty, url }]
+        }
+        """;
+
     private async Task<bool> LoadAsync(int id, CancellationToken ct)
     {
         if (await sites.FindAsync(id, ct) is not { } site) return false;
         Site = site;
+        // A refused value stays in the box to be corrected; otherwise the box shows what is saved.
+        if (ModelState.GetFieldValidationState(nameof(CartRestoreUrlTemplate)) != Microsoft.AspNetCore.Mvc.ModelBinding.ModelValidationState.Invalid)
+            CartRestoreUrlTemplate = site.CartRestoreUrlTemplate;
         Requests = await db.Set<SiteRequest>().AsNoTracking().Where(r => r.SiteId == id)
             .OrderByDescending(r => r.Id).Take(Shown).ToListAsync(ct);
         return true;
