@@ -22,10 +22,11 @@ public sealed record ChartSeries(string Label, IReadOnlyList<double> Data);
 public sealed record KpiSummary(int Visitors, int LinkedContacts, int Buyers, double? BuyerRate, int Orders,
     long RevenueCents, long? AverageOrderCents, int Carts, int AbandonedCarts, double? AbandonmentRate);
 
+/// <param name="Site">The site the figures are of; null for every site together.</param>
 public sealed record Dashboard(
     DateRange Range, AnalyticsSource Source, KpiSummary Kpis, FunnelCounts Funnel, HeatmapData Heatmap, string TagKind,
     IReadOnlyList<AnalyticsTable> Tables, IReadOnlyList<ChartSpec> Charts, DateTime? RollupsRefreshedAt,
-    IReadOnlyList<(string Name, double Milliseconds)> Timings)
+    IReadOnlyList<(string Name, double Milliseconds)> Timings, int? Site = null)
 {
     /// <summary>Per-query durations as a <c>Server-Timing</c> header value, for the benchmark and browser dev tools.</summary>
     public string ServerTiming => string.Join(", ", Timings.Select(t =>
@@ -56,7 +57,7 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
     ];
 
     public async Task<Dashboard> BuildAsync(DateRange range, AnalyticsSource source, string? heatmapPath = null,
-        string? tagKind = null, CancellationToken ct = default)
+        string? tagKind = null, CancellationToken ct = default, int? site = null)
     {
         tagKind = TagKinds.Contains(tagKind ?? "") ? tagKind! : TagKinds[0];
         var timings = new List<(string, double)>();
@@ -75,18 +76,18 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
             await using var scope = scopes.CreateAsyncScope();
             var own = scope.ServiceProvider.GetRequiredService<AnalyticsQueries>();
             await using var ownConnection = await own.HoldConnectionAsync(ct);
-            var funnelCounts = await Timed("funnel", () => own.FunnelAsync(range, source, ct));
-            var stats = await Timed("products", () => own.ProductStatsAsync(range, source, ct));
+            var funnelCounts = await Timed("funnel", () => own.FunnelAsync(range, source, ct, site));
+            var stats = await Timed("products", () => own.ProductStatsAsync(range, source, ct, site));
             return (funnelCounts, stats);
         }, ct);
         await using var connection = await queries.HoldConnectionAsync(ct);
-        var orders = await Timed("orders", () => queries.OrdersAsync(range, ct));
-        var catalog = await Timed("catalog", () => queries.CatalogAsync(ct));
-        var carts = await Timed("carts", () => queries.CartsAsync(range, source, ct));
-        var heatmap = await Timed("heatmap", () => queries.HeatmapAsync(range, heatmapPath, source, ct));
-        var nudges = await Timed("nudges", () => queries.NudgesAsync(range, ct));
-        var blast = await Timed("blast", () => queries.BlastBaselineAsync(range, ct));
-        var lift = await Timed("lift", () => queries.LiftAsync(range, ct));
+        var orders = await Timed("orders", () => queries.OrdersAsync(range, ct, site));
+        var catalog = await Timed("catalog", () => queries.CatalogAsync(ct, site));
+        var carts = await Timed("carts", () => queries.CartsAsync(range, source, ct, site));
+        var heatmap = await Timed("heatmap", () => queries.HeatmapAsync(range, heatmapPath, source, ct, site));
+        var nudges = await Timed("nudges", () => queries.NudgesAsync(range, ct, site));
+        var blast = await Timed("blast", () => queries.BlastBaselineAsync(range, ct, site));
+        var lift = await Timed("lift", () => queries.LiftAsync(range, ct, site));
         var refreshedAt = await rollups.LastRefreshedAtAsync(ct);
         var (funnel, productStats) = await sideTask;
         var sectionsStarted = Stopwatch.GetTimestamp();
@@ -109,7 +110,7 @@ public sealed class AnalyticsDashboard(AnalyticsQueries queries, RollupService r
         tables.Add(LiftTable(lift, queries.AttributionWindow));
         // The in-memory part (segments, trends, tables) as its own Server-Timing entry, next to each query's.
         timings.Add(("sections", Stopwatch.GetElapsedTime(sectionsStarted).TotalMilliseconds));
-        return new Dashboard(range, source, kpis, funnel, heatmap, tagKind, tables, charts, refreshedAt, timings);
+        return new Dashboard(range, source, kpis, funnel, heatmap, tagKind, tables, charts, refreshedAt, timings, site);
     }
 
     private static void Add(List<AnalyticsTable> tables, List<ChartSpec> charts, (AnalyticsTable Table, ChartSpec Chart) section)

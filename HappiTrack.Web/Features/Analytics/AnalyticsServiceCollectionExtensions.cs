@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Sites;
 using HappiTrack.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -29,8 +30,8 @@ public static class AnalyticsServiceCollectionExtensions
 
     /// <summary>The same table the page shows, as CSV; the query string is the page's own.</summary>
     internal static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> ExportCsvAsync(
-        string chart, string? preset, string? from, string? to, string? source, string? page, string? tags,
-        AnalyticsDashboard dashboard, ShopCalendar calendar, HttpContext http, CancellationToken ct)
+        string chart, string? preset, string? from, string? to, string? source, string? page, string? tags, string? site,
+        AnalyticsDashboard dashboard, SiteScope siteScope, ShopCalendar calendar, HttpContext http, CancellationToken ct)
     {
         http.Response.Headers.CacheControl = "no-store";
         var selection = RangeSelection.Resolve(preset, from, to, calendar.Today);
@@ -39,7 +40,14 @@ public static class AnalyticsServiceCollectionExtensions
             return TypedResults.ValidationProblem(
                 new Dictionary<string, string[]> { [selection.ErrorField!] = [selection.Error!] }, title: "Invalid date range");
         }
-        var data = await dashboard.BuildAsync(selection.Range, ParseSource(source), page, tags, ct);
+        // A file is read away from the page, so a wrong site is refused rather than quietly exported for every site.
+        var scope = await siteScope.ResolveAsync(site, ct);
+        if (scope.Notice is not null)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { [SiteScope.QueryKey] = [scope.Notice] }, title: "Unknown site");
+        }
+        var data = await dashboard.BuildAsync(selection.Range, ParseSource(source), page, tags, ct, scope.SiteId);
         var table = data.Tables.FirstOrDefault(t => t.Id == chart);
         if (table is null)
         {
@@ -48,7 +56,7 @@ public static class AnalyticsServiceCollectionExtensions
         }
         var bytes = System.Text.Encoding.UTF8.GetBytes(CsvExport.Write(table));
         return TypedResults.File(bytes, "text/csv; charset=utf-8",
-            $"{table.Id}-{selection.Range.From:yyyy-MM-dd}-{selection.Range.To:yyyy-MM-dd}.csv");
+            $"{table.Id}{(scope.SiteId is { } id ? $"-site{id}" : "")}-{selection.Range.From:yyyy-MM-dd}-{selection.Range.To:yyyy-MM-dd}.csv");
     }
 
     internal static AnalyticsSource ParseSource(string? source) =>

@@ -2,7 +2,9 @@ namespace HappiTrack.Web.Features.Analytics;
 
 /// <summary>
 /// The few statements EF Core LINQ cannot express well (bit-folding per visitor, INSERT ... SELECT).
-/// Plain ANSI SQL with quoted identifiers, so SQLite and PostgreSQL run the same text.
+/// Plain ANSI SQL with quoted identifiers, so SQLite and PostgreSQL run the same text. A query for one site
+/// appends <see cref="SiteFilter"/> with the site as its last parameter; all sites leave it out (no
+/// "{n} IS NULL" test: PostgreSQL cannot type a null parameter there).
 /// </summary>
 internal static class AnalyticsSql
 {
@@ -14,14 +16,21 @@ internal static class AnalyticsSql
         " + MAX(CASE WHEN \"Type\" = 'checkout' THEN 8 ELSE 0 END)" +
         " + MAX(CASE WHEN \"Type\" = 'purchase' THEN 16 ELSE 0 END)";
 
-    /// <summary>Parameters {0}, {1}: UTC start (inclusive) and end (exclusive).</summary>
-    public const string RawVisitorSteps =
-        "SELECT \"VisitorId\", " + StepsOfGroupedEvents + " AS \"Steps\" FROM \"Events\"" +
-        " WHERE \"OccurredAt\" >= {0} AND \"OccurredAt\" < {1} GROUP BY \"VisitorId\"";
+    /// <summary><c> AND [alias.]"SiteId" = {parameter}</c> for one site, nothing for all sites.</summary>
+    public static string SiteFilter(int? site, int parameter, string alias = "") =>
+        site is null ? "" : $" AND {alias}\"SiteId\" = {{{parameter}}}";
 
-    /// <summary>Parameters {0}, {1}: first and last shop day, inclusive.</summary>
-    public const string RolledUpVisitorSteps =
-        "SELECT \"VisitorId\", \"Steps\" FROM \"AnalyticsVisitorDays\" WHERE \"Day\" >= {0} AND \"Day\" <= {1}";
+    /// <summary>The arguments of a query, with the site appended when there is one (it is then <c>{args.Length}</c>).</summary>
+    public static object[] WithSite(int? site, params object[] args) => site is { } s ? [.. args, s] : args;
+
+    /// <summary>Parameters {0}, {1}: UTC start (inclusive) and end (exclusive); {2}: the site, if any.</summary>
+    public static string RawVisitorSteps(int? site) =>
+        "SELECT \"VisitorId\", " + StepsOfGroupedEvents + " AS \"Steps\" FROM \"Events\"" +
+        " WHERE \"OccurredAt\" >= {0} AND \"OccurredAt\" < {1}" + SiteFilter(site, 2) + " GROUP BY \"VisitorId\"";
+
+    /// <summary>Parameters {0}, {1}: first and last shop day, inclusive; {2}: the site, if any.</summary>
+    public static string RolledUpVisitorSteps(int? site) =>
+        "SELECT \"VisitorId\", \"Steps\" FROM \"AnalyticsVisitorDays\" WHERE \"Day\" >= {0} AND \"Day\" <= {1}" + SiteFilter(site, 2);
 
     /// <summary>
     /// Folds per-visitor (per-day) steps into funnel counts. A funnel step counts visitors who reached it
@@ -47,44 +56,42 @@ internal static class AnalyticsSql
         "SELECT COUNT(DISTINCT v.\"ContactId\") AS \"Value\" FROM \"Visitors\" v" +
         " WHERE v.\"ContactId\" IS NOT NULL AND EXISTS (" + activityExists + ")";
 
-    /// <summary>Parameters {0}, {1}: first and last shop day.</summary>
-    public const string RolledUpActivity =
-        "SELECT 1 FROM \"AnalyticsVisitorDays\" f WHERE f.\"VisitorId\" = v.\"Id\" AND f.\"Day\" >= {0} AND f.\"Day\" <= {1}";
+    /// <summary>Parameters {0}, {1}: first and last shop day; {2}: the site, if any.</summary>
+    public static string RolledUpActivity(int? site) =>
+        "SELECT 1 FROM \"AnalyticsVisitorDays\" f WHERE f.\"VisitorId\" = v.\"Id\" AND f.\"Day\" >= {0} AND f.\"Day\" <= {1}" + SiteFilter(site, 2, "f.");
 
-    /// <summary>Parameters {0}, {1}: UTC bounds.</summary>
-    public const string RawActivity =
-        "SELECT 1 FROM \"Events\" e WHERE e.\"VisitorId\" = v.\"Id\" AND e.\"OccurredAt\" >= {0} AND e.\"OccurredAt\" < {1}";
+    /// <summary>Parameters {0}, {1}: UTC bounds; {2}: the site, if any.</summary>
+    public static string RawActivity(int? site) =>
+        "SELECT 1 FROM \"Events\" e WHERE e.\"VisitorId\" = v.\"Id\" AND e.\"OccurredAt\" >= {0} AND e.\"OccurredAt\" < {1}" + SiteFilter(site, 2, "e.");
 
-    /// <summary>Parameters {0}, {1}: UTC bounds. Product events of one window per product and type.</summary>
-    public const string RawProductStats =
+    /// <summary>Parameters {0}, {1}: UTC bounds; {2}: the site, if any. Product events of one window per product and type.</summary>
+    public static string RawProductStats(int? site) =>
         "SELECT \"ProductId\" AS \"ProductId\", \"Type\" AS \"Type\", COUNT(*) AS \"Events\", COUNT(DISTINCT \"VisitorId\") AS \"Visitors\"" +
-        " FROM \"Events\" WHERE \"OccurredAt\" >= {0} AND \"OccurredAt\" < {1} AND \"ProductId\" IS NOT NULL" +
+        " FROM \"Events\" WHERE \"OccurredAt\" >= {0} AND \"OccurredAt\" < {1} AND \"ProductId\" IS NOT NULL" + SiteFilter(site, 2) +
         " GROUP BY \"ProductId\", \"Type\"";
 
-    /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
-    public const string SelectVisitorDays =
-        "SELECT {0} AS \"Day\", \"VisitorId\", " + StepsOfGroupedEvents + " AS \"Steps\" FROM \"Events\"" +
-        " WHERE \"OccurredAt\" >= {1} AND \"OccurredAt\" < {2} GROUP BY \"VisitorId\"";
+    // The roll-ups below: parameters {0}: the shop day; {1}, {2}: its UTC bounds. One row per site as well; the
+    // staged copy on SQLite is INSERT ... SELECT *, so each SELECT lists its columns in the table list's order.
 
-    public const string VisitorDaysTable = "\"AnalyticsVisitorDays\" (\"Day\", \"VisitorId\", \"Steps\")";
+    public const string SelectVisitorDays =
+        "SELECT {0} AS \"Day\", \"SiteId\", \"VisitorId\", " + StepsOfGroupedEvents + " AS \"Steps\" FROM \"Events\"" +
+        " WHERE \"OccurredAt\" >= {1} AND \"OccurredAt\" < {2} GROUP BY \"SiteId\", \"VisitorId\"";
+
+    public const string VisitorDaysTable = "\"AnalyticsVisitorDays\" (\"Day\", \"SiteId\", \"VisitorId\", \"Steps\")";
     public const string InsertVisitorDays = "INSERT INTO " + VisitorDaysTable + " " + SelectVisitorDays;
 
-    /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
-    public const string CartAddDaysTable = "\"AnalyticsCartAddDays\" (\"Day\", \"VisitorId\", \"ProductId\")";
+    public const string CartAddDaysTable = "\"AnalyticsCartAddDays\" (\"Day\", \"SiteId\", \"VisitorId\", \"ProductId\")";
     public const string InsertCartAddDays = "INSERT INTO " + CartAddDaysTable + " " + SelectCartAddDays;
 
-    /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
     public const string SelectCartAddDays =
-        "SELECT DISTINCT {0} AS \"Day\", \"VisitorId\", \"ProductId\" FROM \"Events\"" +
+        "SELECT DISTINCT {0} AS \"Day\", \"SiteId\", \"VisitorId\", \"ProductId\" FROM \"Events\"" +
         " WHERE \"Type\" = 'add_to_cart' AND \"OccurredAt\" >= {1} AND \"OccurredAt\" < {2} AND \"ProductId\" IS NOT NULL";
 
-    /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
-    public const string ProductDaysTable = "\"AnalyticsProductDays\" (\"Day\", \"ProductId\", \"Type\", \"Events\", \"Visitors\")";
+    public const string ProductDaysTable = "\"AnalyticsProductDays\" (\"Day\", \"SiteId\", \"ProductId\", \"Type\", \"Events\", \"Visitors\")";
     public const string InsertProductDays = "INSERT INTO " + ProductDaysTable + " " + SelectProductDays;
 
-    /// <summary>Parameters {0}: the shop day; {1}, {2}: its UTC bounds.</summary>
     public const string SelectProductDays =
-        "SELECT {0} AS \"Day\", \"ProductId\", \"Type\", COUNT(*) AS \"Events\", COUNT(DISTINCT \"VisitorId\") AS \"Visitors\" FROM \"Events\"" +
+        "SELECT {0} AS \"Day\", \"SiteId\", \"ProductId\", \"Type\", COUNT(*) AS \"Events\", COUNT(DISTINCT \"VisitorId\") AS \"Visitors\" FROM \"Events\"" +
         " WHERE \"OccurredAt\" >= {1} AND \"OccurredAt\" < {2} AND \"ProductId\" IS NOT NULL" +
-        " GROUP BY \"ProductId\", \"Type\"";
+        " GROUP BY \"SiteId\", \"ProductId\", \"Type\"";
 }

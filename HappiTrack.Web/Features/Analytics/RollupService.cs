@@ -6,7 +6,8 @@ namespace HappiTrack.Web.Features.Analytics;
 
 /// <summary>
 /// Maintains the daily roll-ups. A day is always rebuilt whole from the raw events (delete + insert in
-/// one transaction), so a refresh is idempotent and a roll-up day equals the raw query over that day.
+/// one transaction), so a refresh is idempotent and a roll-up day equals the raw query over that day, for every
+/// site and for all of them together.
 /// </summary>
 public sealed class RollupService(AppDbContext db, ShopCalendar calendar, TimeProvider clock, ILogger<RollupService> logger)
 {
@@ -29,6 +30,13 @@ public sealed class RollupService(AppDbContext db, ShopCalendar calendar, TimePr
     public async Task<int> RefreshChangedDaysAsync(CancellationToken ct = default)
     {
         var state = await LoadStateAsync(ct);
+        if (!state.RolledUpPerSite)
+        {
+            await RebuildPerSiteAsync(ct);
+            state = await LoadStateAsync(ct);
+            state.RolledUpPerSite = true;
+            await db.SaveChangesAsync(ct);
+        }
         var watermark = state.LastEventId;
         // Read the new watermark first: events committed while we work land above it and are picked up next time.
         var newWatermark = await db.Events.MaxAsync(e => (long?)e.Id, ct) ?? 0;
@@ -51,6 +59,24 @@ public sealed class RollupService(AppDbContext db, ShopCalendar calendar, TimePr
         state.LastEventId = newWatermark;
         await db.SaveChangesAsync(ct);
         return to.DayNumber - from.DayNumber + 1;
+    }
+
+    /// <summary>
+    /// The one-off rebuild after the upgrade that gave roll-ups a site: the migration tagged every existing row as
+    /// Trusty's, which is right for days before other sites existed and wrong for any day that already had another
+    /// site's events. Every day after the oldest remaining raw event's is rebuilt from the raw events; that day itself
+    /// and older ones keep their rows, because retention has already deleted (some of) their raw events and a rebuild
+    /// would lose the figures the roll-ups still hold.
+    /// </summary>
+    private async Task RebuildPerSiteAsync(CancellationToken ct)
+    {
+        var oldest = await db.Events.MinAsync(e => (DateTime?)e.OccurredAt, ct);
+        var newest = await db.Events.MaxAsync(e => (DateTime?)e.OccurredAt, ct);
+        if (oldest is null || newest is null) return;
+        var (from, to) = (calendar.DayOf(oldest.Value).AddDays(1), calendar.DayOf(newest.Value));
+        if (from > to) return;
+        logger.LogInformation("Analytics roll-up: rebuilding days {FirstDay}..{LastDay} per site", from, to);
+        await RefreshAsync(from, to, ct);
     }
 
     public async Task<DateTime?> LastRefreshedAtAsync(CancellationToken ct = default) =>
@@ -98,8 +124,8 @@ public sealed class RollupService(AppDbContext db, ShopCalendar calendar, TimePr
                 await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertProductDays, [day, start, end], ct);
                 await db.Database.ExecuteSqlRawAsync(AnalyticsSql.InsertCartAddDays, [day, start, end], ct);
             }
-            foreach (var (path, (samples, counts)) in heatmaps)
-                db.Set<HeatmapDay>().Add(new HeatmapDay { Day = day, Path = path, Samples = samples, Cells = HeatmapGrid.Serialize(counts) });
+            foreach (var ((site, path), (samples, counts)) in heatmaps)
+                db.Set<HeatmapDay>().Add(new HeatmapDay { Day = day, SiteId = site, Path = path, Samples = samples, Cells = HeatmapGrid.Serialize(counts) });
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
             db.ChangeTracker.Clear();
@@ -122,17 +148,17 @@ public sealed class RollupService(AppDbContext db, ShopCalendar calendar, TimePr
         ("StageCartAddDays", AnalyticsSql.SelectCartAddDays),
     ];
 
-    internal async Task<Dictionary<string, (int Samples, int[] Counts)>> BuildHeatmapsAsync(DateTime start, DateTime end, CancellationToken ct, string? onlyPath = null)
+    internal async Task<Dictionary<(int SiteId, string Path), (int Samples, int[] Counts)>> BuildHeatmapsAsync(DateTime start, DateTime end, CancellationToken ct)
     {
         var query = db.Events.AsNoTracking()
             .Where(e => e.Type == EventTypes.Mouse && e.OccurredAt >= start && e.OccurredAt < end && e.Path != null);
-        if (onlyPath is not null) query = query.Where(e => e.Path == onlyPath);
-        var result = new Dictionary<string, (int Samples, int[] Counts)>(StringComparer.Ordinal);
-        await foreach (var e in query.Select(e => new { e.Path, e.Data }).AsAsyncEnumerable().WithCancellation(ct))
+        var result = new Dictionary<(int, string), (int Samples, int[] Counts)>();
+        await foreach (var e in query.Select(e => new { e.SiteId, e.Path, e.Data }).AsAsyncEnumerable().WithCancellation(ct))
         {
-            if (!result.TryGetValue(e.Path!, out var entry)) entry = (0, new int[HeatmapGrid.CellCount]);
+            var key = (e.SiteId, e.Path!);
+            if (!result.TryGetValue(key, out var entry)) entry = (0, new int[HeatmapGrid.CellCount]);
             HeatmapGrid.Accumulate(entry.Counts, e.Data);
-            result[e.Path!] = (entry.Samples + 1, entry.Counts);
+            result[key] = (entry.Samples + 1, entry.Counts);
         }
         return result;
     }

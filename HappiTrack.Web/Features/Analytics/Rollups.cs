@@ -1,3 +1,4 @@
+using HappiTrack.Web.Features.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -16,20 +17,23 @@ public enum FunnelSteps
 }
 
 /// <summary>
-/// One row per visitor and shop day with the funnel steps reached that day. Distinct-visitor counts
+/// One row per visitor, site and shop day with the funnel steps reached that day. Distinct-visitor counts
 /// over any range are then exact (OR the bits per visitor across days), which per-day totals could not give.
+/// Every roll-up carries the site of its events, so a site's analytics read only its own rows (issue 20).
 /// </summary>
 public sealed class VisitorDayFact
 {
     public DateOnly Day { get; set; }
+    public int SiteId { get; set; } = SiteIds.Trusty;
     public required string VisitorId { get; set; }
     public FunnelSteps Steps { get; set; }
 }
 
-/// <summary>Per shop day, product and event type: events and distinct visitors. Event counts add up exactly across days.</summary>
+/// <summary>Per shop day, site, product and event type: events and distinct visitors. Event counts add up exactly across days.</summary>
 public sealed class ProductDayStat
 {
     public DateOnly Day { get; set; }
+    public int SiteId { get; set; } = SiteIds.Trusty;
     public int ProductId { get; set; }
     public required string Type { get; set; }
     public int Events { get; set; }
@@ -43,14 +47,16 @@ public sealed class ProductDayStat
 public sealed class CartAddDay
 {
     public DateOnly Day { get; set; }
+    public int SiteId { get; set; } = SiteIds.Trusty;
     public required string VisitorId { get; set; }
     public int ProductId { get; set; }
 }
 
-/// <summary>Per shop day and page path: mouse samples and the 20×20 grid counts, row-major, comma-separated.</summary>
+/// <summary>Per shop day, site and page path: mouse samples and the 20×20 grid counts, row-major, comma-separated.</summary>
 public sealed class HeatmapDay
 {
     public DateOnly Day { get; set; }
+    public int SiteId { get; set; } = SiteIds.Trusty;
     public required string Path { get; set; }
     public int Samples { get; set; }
     public required string Cells { get; set; }
@@ -63,6 +69,12 @@ public sealed class RollupState
     public int Id { get; set; } = SingletonId;
     public long LastEventId { get; set; }
     public DateTime? RefreshedAt { get; set; }
+    /// <summary>
+    /// False on a database whose roll-ups were written before they had a site: the migration tagged those rows
+    /// Trusty's, and the next incremental run rebuilds every day that still has its raw events (issue 20). A new
+    /// state row starts true: its first run folds in every event from id 0 anyway.
+    /// </summary>
+    public bool RolledUpPerSite { get; set; } = true;
 }
 
 internal sealed class VisitorDayFactConfiguration : IEntityTypeConfiguration<VisitorDayFact>
@@ -70,9 +82,11 @@ internal sealed class VisitorDayFactConfiguration : IEntityTypeConfiguration<Vis
     public void Configure(EntityTypeBuilder<VisitorDayFact> b)
     {
         b.ToTable("AnalyticsVisitorDays");
-        b.HasKey(f => new { f.Day, f.VisitorId });
+        b.HasKey(f => new { f.Day, f.SiteId, f.VisitorId });
+        b.Property(f => f.SiteId).HasDefaultValue(SiteIds.Trusty);
         b.Property(f => f.VisitorId).HasMaxLength(32);
-        // Covering index: a range scan reads visitor and steps without touching the table.
+        // Covering index: a range scan (all sites) reads visitor and steps without touching the table; one site's
+        // scan uses the key (day, site, visitor).
         b.HasIndex(f => new { f.Day, f.VisitorId, f.Steps });
         // Linked-contact counts probe a few visitors' activity in the range.
         b.HasIndex(f => new { f.VisitorId, f.Day });
@@ -84,7 +98,8 @@ internal sealed class ProductDayStatConfiguration : IEntityTypeConfiguration<Pro
     public void Configure(EntityTypeBuilder<ProductDayStat> b)
     {
         b.ToTable("AnalyticsProductDays");
-        b.HasKey(s => new { s.Day, s.ProductId, s.Type });
+        b.HasKey(s => new { s.Day, s.SiteId, s.ProductId, s.Type });
+        b.Property(s => s.SiteId).HasDefaultValue(SiteIds.Trusty);
         b.Property(s => s.Type).HasMaxLength(32);
     }
 }
@@ -95,7 +110,8 @@ internal sealed class CartAddDayConfiguration : IEntityTypeConfiguration<CartAdd
     {
         b.ToTable("AnalyticsCartAddDays");
         // The key's index covers the range scan: day first, then everything the segments read.
-        b.HasKey(c => new { c.Day, c.VisitorId, c.ProductId });
+        b.HasKey(c => new { c.Day, c.SiteId, c.VisitorId, c.ProductId });
+        b.Property(c => c.SiteId).HasDefaultValue(SiteIds.Trusty);
         b.Property(c => c.VisitorId).HasMaxLength(32);
     }
 }
@@ -105,7 +121,8 @@ internal sealed class HeatmapDayConfiguration : IEntityTypeConfiguration<Heatmap
     public void Configure(EntityTypeBuilder<HeatmapDay> b)
     {
         b.ToTable("AnalyticsHeatmapDays");
-        b.HasKey(h => new { h.Day, h.Path });
+        b.HasKey(h => new { h.Day, h.SiteId, h.Path });
+        b.Property(h => h.SiteId).HasDefaultValue(SiteIds.Trusty);
         b.Property(h => h.Path).HasMaxLength(512);
         b.Property(h => h.Cells).HasMaxLength(4000);
     }

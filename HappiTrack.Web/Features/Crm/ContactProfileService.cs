@@ -47,14 +47,19 @@ public sealed class ContactProfileService(AppDbContext db, RuleSettingsService s
             Dto(summary.MostDesiredProduct), purchases, contact.VipStatus, contact.OptedIn, contact.OptedOut, contact.LastSeenAt);
     }
 
-    public async Task<ContactProfile?> GetProfileAsync(int contactId, CancellationToken ct = default)
+    /// <param name="site">
+    /// One site's view of the person (issue 20): that site's events, orders and products only (purchases, product scores,
+    /// most desired product, timeline, product tokens). Consent, VIP, tag scores, store-wide tokens and nudges are the person's, across sites.
+    /// </param>
+    public async Task<ContactProfile?> GetProfileAsync(int contactId, CancellationToken ct = default, int? site = null)
     {
         var contact = await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, ct);
         if (contact is null) return null;
-        var (summary, purchases) = await InterestAsync(contact.Id, ct);
+        var (summary, purchases) = await InterestAsync(contact.Id, ct, site);
         var now = clock.GetUtcNow().UtcDateTime;
 
-        var tokens = await db.Set<DiscountToken>().AsNoTracking().Where(t => t.ContactId == contactId)
+        var tokens = await db.Set<DiscountToken>().AsNoTracking().Where(t => t.ContactId == contactId
+                && (site == null || t.ProductId == null || db.Products.Any(p => p.Id == t.ProductId && p.SiteId == site)))
             .OrderByDescending(t => t.Id).Take(100)
             .Select(t => new { t.Id, t.Percent, t.Scope, Product = db.Products.Where(p => p.Id == t.ProductId).Select(p => p.Slug).FirstOrDefault(), t.CreatedAt, t.ExpiresAt, t.RedeemedAt })
             .ToListAsync(ct);
@@ -62,8 +67,10 @@ public sealed class ContactProfileService(AppDbContext db, RuleSettingsService s
             .OrderByDescending(n => n.Id).Take(100)
             .Select(n => new NudgeSummaryDto(n.Id, n.Kind, n.Status, n.CreatedAt, n.SendAfter, n.SentAt, n.Reason))
             .ToListAsync(ct);
-        var events = await db.Events.AsNoTracking()
-            .Where(e => e.ContactId == contactId || db.Visitors.Any(v => v.Id == e.VisitorId && v.ContactId == contactId))
+        var contactEvents = db.Events.AsNoTracking()
+            .Where(e => e.ContactId == contactId || db.Visitors.Any(v => v.Id == e.VisitorId && v.ContactId == contactId));
+        if (site is { } one) contactEvents = contactEvents.Where(e => e.SiteId == one);
+        var events = await contactEvents
             .OrderByDescending(e => e.Id).Take(RecentEventCount)
             .Select(e => new { e.Id, e.Type, Product = db.Products.Where(p => p.Id == e.ProductId).Select(p => p.Slug).FirstOrDefault(), e.Source, e.OccurredAt, e.Path })
             .ToListAsync(ct);
@@ -78,7 +85,7 @@ public sealed class ContactProfileService(AppDbContext db, RuleSettingsService s
     }
 
     /// <summary>Decayed product and tag scores of the contact, ranked, with purchased products excluded from "most desired".</summary>
-    public async Task<(InterestSummary Summary, int Purchases)> InterestAsync(int contactId, CancellationToken ct = default)
+    public async Task<(InterestSummary Summary, int Purchases)> InterestAsync(int contactId, CancellationToken ct = default, int? site = null)
     {
         var settings = await settingsService.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -86,10 +93,12 @@ public sealed class ContactProfileService(AppDbContext db, RuleSettingsService s
         var rows = await db.Set<InterestScore>().AsNoTracking().Where(s => s.ContactId == contactId).ToListAsync(ct);
         var productIds = rows.Where(r => r.Dimension == InterestDimension.Product).Select(r => r.TargetId).ToList();
         var tagIds = rows.Where(r => r.Dimension == InterestDimension.Tag).Select(r => r.TargetId).ToList();
-        var products = await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => (p.Slug, p.Name), ct);
+        var products = await db.Products.AsNoTracking().Where(p => productIds.Contains(p.Id) && (site == null || p.SiteId == site))
+            .ToDictionaryAsync(p => p.Id, p => (p.Slug, p.Name), ct);
         var tags = await db.Tags.AsNoTracking().Where(t => tagIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, t => (t.Slug, t.Name), ct);
 
         var orders = db.Set<Order>().Where(o => o.ContactId == contactId || db.Visitors.Any(v => v.Id == o.VisitorId && v.ContactId == contactId));
+        if (site is { } one) orders = orders.Where(o => o.SiteId == one);
         var purchases = await orders.CountAsync(ct);
         var purchased = (await db.Set<OrderLine>().Where(l => orders.Any(o => o.Id == l.OrderId)).Select(l => l.ProductId).Distinct().ToListAsync(ct)).ToHashSet();
 

@@ -63,7 +63,8 @@ internal static class CrmApi
 
     /// <summary>Query values arrive as strings so a malformed one is answered with problem+json naming it.</summary>
     public static async Task<Results<Ok<ContactListPage>, ValidationProblem>> ListContactsAsync(
-        ContactList list, string? page, string? pageSize, string? search, string? sort, string? vip, string? optedIn, string? minScore, string? hasCart, CancellationToken ct)
+        ContactList list, string? page, string? pageSize, string? search, string? sort, string? vip, string? optedIn, string? minScore, string? hasCart,
+        string? site, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var query = new ContactListQuery(
@@ -74,7 +75,9 @@ internal static class CrmApi
             Vip: ParseBool(vip, "vip", errors),
             OptedIn: ParseBool(optedIn, "optedIn", errors),
             MinScore: ParseDouble(minScore, "minScore", errors),
-            HasCart: ParseBool(hasCart, "hasCart", errors));
+            HasCart: ParseBool(hasCart, "hasCart", errors),
+            // The admin table's site scope (issue 20); an id of no site matches no contact.
+            Site: string.IsNullOrWhiteSpace(site) ? null : ParseInt(site, "site", 0, errors));
         foreach (var (key, value) in ContactList.Validate(query)) errors.TryAdd(key, value);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         return TypedResults.Ok(await list.GetAsync(query, ct));

@@ -8,6 +8,7 @@ public static class SitesServiceCollectionExtensions
         services.AddSingleton<SiteSecrets>();
         services.AddScoped<SiteAdmin>();
         services.AddScoped<SiteEventPipeline>();
+        services.AddScoped<SiteScope>();
         services.AddScoped<SiteCartRestore>();
         services.AddScoped<HappiTrack.Web.Features.Nudges.IRescuedCartDestinations>(sp => sp.GetRequiredService<SiteCartRestore>());
         return services;

@@ -54,7 +54,7 @@
     const total = document.getElementById("contacts-total");
     const intervalMs = Number(live.dataset.intervalMs || 3000);
     const params = new URLSearchParams();
-    [["page", "page"], ["pageSize", "pageSize"], ["sort", "sort"], ["search", "search"], ["vip", "vip"], ["optedIn", "optedIn"], ["minScore", "minScore"], ["hasCart", "hasCart"]]
+    [["page", "page"], ["pageSize", "pageSize"], ["sort", "sort"], ["search", "search"], ["vip", "vip"], ["optedIn", "optedIn"], ["minScore", "minScore"], ["hasCart", "hasCart"], ["site", "site"]]
       .forEach(([key, data]) => { if (live.dataset[data]) params.set(key, live.dataset[data]); });
     const url = live.dataset.liveContacts + "?" + params.toString();
 
@@ -82,7 +82,7 @@
       tr.dataset.contactId = c.id;
       const who = cell();
       const a = document.createElement("a");
-      a.href = "/admin/contacts/" + encodeURIComponent(c.id);
+      a.href = "/admin/contacts/" + encodeURIComponent(c.id) + (live.dataset.site ? "?site=" + encodeURIComponent(live.dataset.site) : "");
       a.textContent = c.name || "(no name)";
       const phone = document.createElement("div");
       phone.className = "muted mono";

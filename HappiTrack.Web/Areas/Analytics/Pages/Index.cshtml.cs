@@ -1,5 +1,6 @@
 using HappiTrack.Web.Features.Analytics;
 using HappiTrack.Web.Features.Privacy;
+using HappiTrack.Web.Features.Sites;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -7,7 +8,7 @@ namespace HappiTrack.Web.Areas.Analytics.Pages;
 
 /// <summary>The analytics dashboard. Every input is a plain string so bad dates become a message, not a binding error.</summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)] // customer figures stay out of shared caches
-public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calendar, PrivacyOptions privacy, TimeProvider clock,
+public sealed class IndexModel(AnalyticsDashboard dashboard, SiteScope siteScope, ShopCalendar calendar, PrivacyOptions privacy, TimeProvider clock,
     Microsoft.Extensions.Options.IOptions<HappiTrack.Web.Features.Nudges.AttributionOptions> attribution) : PageModel
 {
     public int AttributionWindowDays => attribution.Value.WindowDays;
@@ -18,6 +19,9 @@ public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calend
     [BindProperty(SupportsGet = true)] public string? Source { get; set; }
     [BindProperty(SupportsGet = true)] public string? Path { get; set; }
     [BindProperty(SupportsGet = true)] public string? Tags { get; set; }
+    [BindProperty(SupportsGet = true, Name = SiteScope.QueryKey)] public string? SiteText { get; set; }
+
+    public SiteScopeSelection Scope { get; private set; } = SiteScopeSelection.AllSites;
 
     public RangeSelection Selection { get; private set; } = null!;
     public Dashboard Data { get; private set; } = null!;
@@ -30,7 +34,8 @@ public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calend
     {
         Today = calendar.Today;
         Selection = RangeSelection.Resolve(Preset, From, To, Today);
-        Data = await dashboard.BuildAsync(Selection.Range, AnalyticsServiceCollectionExtensions.ParseSource(Source), Path, Tags, ct);
+        Scope = await siteScope.ResolveAsync(SiteText, ct);
+        Data = await dashboard.BuildAsync(Selection.Range, AnalyticsServiceCollectionExtensions.ParseSource(Source), Path, Tags, ct, Scope.SiteId);
         if (Data.Source == AnalyticsSource.Raw)
         {
             // Retention deletes raw events older than Privacy:RawEventDays, so the day holding the cut-off is already partial.
@@ -55,6 +60,7 @@ public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calend
         if ((source ?? Data.Source) == AnalyticsSource.Raw) q.Add(new("source", "raw"));
         q.Add(new("tags", Data.TagKind));
         if (includePath && Data.Heatmap.Path is not null) q.Add(new("path", Data.Heatmap.Path));
+        if (Scope.QueryValue is { } site) q.Add(new(SiteScope.QueryKey, site));
         return Microsoft.AspNetCore.Http.QueryString.Create(q).ToString();
     }
 
@@ -69,5 +75,19 @@ public sealed class IndexModel(AnalyticsDashboard dashboard, ShopCalendar calend
         else yield return ("preset", Selection.Preset);
         if (Data.Source == AnalyticsSource.Raw) yield return ("source", "raw");
         if (includeTags) yield return ("tags", Data.TagKind);
+        if (Scope.QueryValue is { } site) yield return (SiteScope.QueryKey, site);
     }
+
+    /// <summary>A preset's link, keeping the data source and the site.</summary>
+    public string PresetLink(string preset)
+    {
+        var q = new List<KeyValuePair<string, string?>> { new("preset", preset) };
+        if (Data.Source == AnalyticsSource.Raw) q.Add(new("source", "raw"));
+        if (Scope.QueryValue is { } site) q.Add(new(SiteScope.QueryKey, site));
+        return "/analytics" + Microsoft.AspNetCore.Http.QueryString.Create(q);
+    }
+
+    /// <summary>What the site switcher keeps of this view: range, source and tag kind (the heatmap page may not exist on the other site).</summary>
+    public HappiTrack.Web.Pages.Shared.SiteSwitcherModel Switcher =>
+        new(Scope, "/analytics", HiddenRangeFields(includeTags: true).Where(f => f.Name != SiteScope.QueryKey).ToList());
 }

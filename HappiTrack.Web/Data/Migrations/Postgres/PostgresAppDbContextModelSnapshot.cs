@@ -76,6 +76,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<DateOnly>("Day")
                         .HasColumnType("date");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("VisitorId")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
@@ -83,7 +88,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("ProductId")
                         .HasColumnType("integer");
 
-                    b.HasKey("Day", "VisitorId", "ProductId");
+                    b.HasKey("Day", "SiteId", "VisitorId", "ProductId");
 
                     b.ToTable("AnalyticsCartAddDays", (string)null);
                 });
@@ -92,6 +97,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                 {
                     b.Property<DateOnly>("Day")
                         .HasColumnType("date");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
 
                     b.Property<string>("Path")
                         .HasMaxLength(512)
@@ -105,7 +115,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("Samples")
                         .HasColumnType("integer");
 
-                    b.HasKey("Day", "Path");
+                    b.HasKey("Day", "SiteId", "Path");
 
                     b.ToTable("AnalyticsHeatmapDays", (string)null);
                 });
@@ -114,6 +124,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                 {
                     b.Property<DateOnly>("Day")
                         .HasColumnType("date");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
 
                     b.Property<int>("ProductId")
                         .HasColumnType("integer");
@@ -128,7 +143,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("Visitors")
                         .HasColumnType("integer");
 
-                    b.HasKey("Day", "ProductId", "Type");
+                    b.HasKey("Day", "SiteId", "ProductId", "Type");
 
                     b.ToTable("AnalyticsProductDays", (string)null);
                 });
@@ -144,6 +159,9 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<DateTime?>("RefreshedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("RolledUpPerSite")
+                        .HasColumnType("boolean");
+
                     b.HasKey("Id");
 
                     b.ToTable("AnalyticsRollupState", (string)null);
@@ -154,6 +172,11 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<DateOnly>("Day")
                         .HasColumnType("date");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("VisitorId")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
@@ -161,7 +184,7 @@ namespace HappiTrack.Web.Data.Migrations.Postgres
                     b.Property<int>("Steps")
                         .HasColumnType("integer");
 
-                    b.HasKey("Day", "VisitorId");
+                    b.HasKey("Day", "SiteId", "VisitorId");
 
                     b.HasIndex("VisitorId", "Day");
 

@@ -69,6 +69,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<DateOnly>("Day")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("VisitorId")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
@@ -76,7 +81,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int>("ProductId")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("Day", "VisitorId", "ProductId");
+                    b.HasKey("Day", "SiteId", "VisitorId", "ProductId");
 
                     b.ToTable("AnalyticsCartAddDays", (string)null);
                 });
@@ -85,6 +90,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                 {
                     b.Property<DateOnly>("Day")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
 
                     b.Property<string>("Path")
                         .HasMaxLength(512)
@@ -98,7 +108,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int>("Samples")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("Day", "Path");
+                    b.HasKey("Day", "SiteId", "Path");
 
                     b.ToTable("AnalyticsHeatmapDays", (string)null);
                 });
@@ -107,6 +117,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                 {
                     b.Property<DateOnly>("Day")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
 
                     b.Property<int>("ProductId")
                         .HasColumnType("INTEGER");
@@ -121,7 +136,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int>("Visitors")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("Day", "ProductId", "Type");
+                    b.HasKey("Day", "SiteId", "ProductId", "Type");
 
                     b.ToTable("AnalyticsProductDays", (string)null);
                 });
@@ -137,6 +152,9 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<DateTime?>("RefreshedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("RolledUpPerSite")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.ToTable("AnalyticsRollupState", (string)null);
@@ -147,6 +165,11 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<DateOnly>("Day")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("SiteId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
+
                     b.Property<string>("VisitorId")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
@@ -154,7 +177,7 @@ namespace HappiTrack.Web.Data.Migrations.Sqlite
                     b.Property<int>("Steps")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("Day", "VisitorId");
+                    b.HasKey("Day", "SiteId", "VisitorId");
 
                     b.HasIndex("VisitorId", "Day");
 

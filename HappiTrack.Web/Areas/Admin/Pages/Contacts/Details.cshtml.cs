@@ -3,6 +3,7 @@ using HappiTrack.Web.Features.Contacts;
 using HappiTrack.Web.Features.Nudges;
 using HappiTrack.Web.Features.Privacy;
 using HappiTrack.Web.Features.Scoring;
+using HappiTrack.Web.Features.Sites;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -12,8 +13,24 @@ namespace HappiTrack.Web.Areas.Admin.Pages.Contacts;
 /// One contact: the brain's profile (timeline, scores, tokens, nudges), "Send Link" on its waiting nudges,
 /// and the staff actions (name, consent on the person's behalf, notes), each audited.
 /// </summary>
-public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin outbox, ContactEraser eraser, ContactActions actions) : PageModel
+public sealed class DetailsModel(ContactProfileService profiles, SiteScope siteScope, OutboxAdmin outbox, ContactEraser eraser, ContactActions actions) : PageModel
 {
+    /// <summary>The site scope of the contacts list this page was opened from (issue 20); kept by every form (they post to this URL).</summary>
+    [BindProperty(SupportsGet = true, Name = SiteScope.QueryKey)] public string? SiteText { get; set; }
+
+    public SiteScopeSelection Scope { get; private set; } = SiteScopeSelection.AllSites;
+    private bool _scopeResolved;
+
+    private async Task<ContactProfile?> LoadAsync(int id, CancellationToken ct)
+    {
+        if (!_scopeResolved)
+        {
+            Scope = await siteScope.ResolveAsync(SiteText, ct);
+            _scopeResolved = true;
+        }
+        return await profiles.GetProfileAsync(id, ct, Scope.SiteId);
+    }
+
     public ContactProfile Profile { get; private set; } = null!;
     public ManualResult? Outcome { get; private set; }
     public IReadOnlyList<ContactNote> Notes { get; private set; } = [];
@@ -21,7 +38,7 @@ public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin out
 
     public async Task<IActionResult> OnGetAsync(int id, CancellationToken ct)
     {
-        var profile = await profiles.GetProfileAsync(id, ct);
+        var profile = await LoadAsync(id, ct);
         if (profile is null) return NotFound();
         Profile = profile;
         await LoadStaffDataAsync(id, ct);
@@ -42,7 +59,7 @@ public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin out
         var result = await action();
         if (result is null) return NotFound();
         Outcome = new ManualResult(result.Succeeded, result.Message);
-        Profile = (await profiles.GetProfileAsync(id, ct))!;
+        Profile = (await LoadAsync(id, ct))!;
         await LoadStaffDataAsync(id, ct);
         if (!result.Succeeded) Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
@@ -64,7 +81,7 @@ public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin out
     /// <summary>Typing the phone number is the confirmation: a mis-click cannot erase a person.</summary>
     public async Task<IActionResult> OnPostEraseAsync(int id, string? reason, string? confirmPhone, CancellationToken ct)
     {
-        var profile = await profiles.GetProfileAsync(id, ct);
+        var profile = await LoadAsync(id, ct);
         if (profile is null) return NotFound();
         if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500)
             Outcome = new ManualResult(false, "Say why the contact is erased (at most 500 characters).");
@@ -79,7 +96,7 @@ public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin out
                 ErasureOutcome.AlreadyErased => new ManualResult(true, "This contact was already erased."),
                 _ => new ManualResult(false, "Erasure is not configured: set Privacy:SuppressionKey."),
             };
-            profile = (await profiles.GetProfileAsync(id, ct))!;
+            profile = (await LoadAsync(id, ct))!;
         }
         Profile = profile;
         await LoadStaffDataAsync(id, ct);
@@ -89,7 +106,7 @@ public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin out
 
     private async Task<IActionResult> ActAsync(int id, int nudgeId, Func<int, CancellationToken, Task<ManualResult>> action, CancellationToken ct)
     {
-        var profile = await profiles.GetProfileAsync(id, ct);
+        var profile = await LoadAsync(id, ct);
         if (profile is null) return NotFound();
         if (!profile.Nudges.Any(n => n.Id == nudgeId))
         {
@@ -98,7 +115,7 @@ public sealed class DetailsModel(ContactProfileService profiles, OutboxAdmin out
         else
         {
             Outcome = await action(nudgeId, ct);
-            profile = (await profiles.GetProfileAsync(id, ct))!;
+            profile = (await LoadAsync(id, ct))!;
         }
         Profile = profile;
         await LoadStaffDataAsync(id, ct);

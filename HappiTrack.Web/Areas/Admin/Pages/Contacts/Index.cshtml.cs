@@ -1,6 +1,8 @@
 using System.Globalization;
 using HappiTrack.Web.Features.Crm;
 using HappiTrack.Web.Features.Shared;
+using HappiTrack.Web.Features.Sites;
+using HappiTrack.Web.Pages.Shared;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -13,7 +15,7 @@ namespace HappiTrack.Web.Areas.Admin.Pages.Contacts;
 /// string, so a filtered view is a link that can be shared; <c>?handler=Export</c> downloads the same
 /// filter as CSV (all matching rows).
 /// </summary>
-public sealed class IndexModel(ContactList contacts, IAuditLog audit, TimeProvider clock) : PageModel
+public sealed class IndexModel(ContactList contacts, SiteScope siteScope, IAuditLog audit, TimeProvider clock) : PageModel
 {
     public static readonly IReadOnlyList<int> PageSizes = [25, 50, 100];
 
@@ -27,6 +29,13 @@ public sealed class IndexModel(ContactList contacts, IAuditLog audit, TimeProvid
     [BindProperty(SupportsGet = true, Name = "optedIn")] public string? OptedInText { get; set; }
     [BindProperty(SupportsGet = true, Name = "minScore")] public string? MinScoreText { get; set; }
     [BindProperty(SupportsGet = true, Name = "hasCart")] public string? HasCartText { get; set; }
+    [BindProperty(SupportsGet = true, Name = SiteScope.QueryKey)] public string? SiteText { get; set; }
+
+    public SiteScopeSelection Scope { get; private set; } = SiteScopeSelection.AllSites;
+
+    /// <summary>The switcher keeps the filters and sort, and starts at page 1 (the other site has other pages).</summary>
+    public SiteSwitcherModel Switcher => new(Scope, "/admin/contacts",
+        Values(1, Result.Sort).Where(v => v.Key != SiteScope.QueryKey && !string.IsNullOrEmpty(v.Value)).Select(v => (v.Key, v.Value!)).ToList());
 
     public ContactListQuery Query { get; private set; } = new();
     public ContactListPage Result { get; private set; } = new(1, 25, 0, ContactList.DefaultSort, []);
@@ -36,6 +45,7 @@ public sealed class IndexModel(ContactList contacts, IAuditLog audit, TimeProvid
 
     public async Task OnGetAsync(CancellationToken ct)
     {
+        Scope = await siteScope.ResolveAsync(SiteText, ct);
         (Query, Notices) = Parse();
         Result = await contacts.GetAsync(Query, ct);
         if (Result.Items.Count == 0 && Result.Total > 0 && Query.Page > 1)
@@ -54,15 +64,18 @@ public sealed class IndexModel(ContactList contacts, IAuditLog audit, TimeProvid
     /// </summary>
     public async Task<IActionResult> OnGetExportAsync(CancellationToken ct)
     {
+        Scope = await siteScope.ResolveAsync(SiteText, ct);
+        // A file is read away from the page: a wrong site is refused rather than exported as every site's contacts.
+        if (Scope.Notice is not null) return BadRequest(Scope.Notice);
         (Query, _) = Parse();
         var rows = await contacts.CountAsync(Query, ct);
         // Ids and filter values only: the audit trail outlives erasure, so the search text (often a name) is not copied into it.
         await audit.RecordAsync(AuditActions.ContactListExport, null, new
         {
             rows, sort = Query.Sort, searched = Query.Search is not null, vip = Query.Vip, optedIn = Query.OptedIn,
-            minScore = Query.MinScore, hasCart = Query.HasCart,
+            minScore = Query.MinScore, hasCart = Query.HasCart, site = Query.Site,
         }, ct);
-        var fileName = $"contacts-{clock.GetUtcNow():yyyy-MM-dd}.csv";
+        var fileName = $"contacts{(Scope.SiteId is { } id ? $"-site{id}" : "")}-{clock.GetUtcNow():yyyy-MM-dd}.csv";
         var query = Query;
         return new StreamedResult("text/csv; charset=utf-8", fileName, (body, token) => contacts.WriteCsvAsync(query, body, token));
     }
@@ -121,7 +134,7 @@ public sealed class IndexModel(ContactList contacts, IAuditLog audit, TimeProvid
                 notices.Add($"The minimum score must be a number of 0 or more, not “{Clip(MinScoreText)}”; showing every score.");
         }
         var query = new ContactListQuery(page, pageSize, search, sort,
-            Flag(VipText, "VIP", notices), Flag(OptedInText, "opt-in", notices), minScore, Flag(HasCartText, "cart", notices));
+            Flag(VipText, "VIP", notices), Flag(OptedInText, "opt-in", notices), minScore, Flag(HasCartText, "cart", notices), Scope.SiteId);
         return (query, notices);
     }
 
@@ -146,6 +159,7 @@ public sealed class IndexModel(ContactList contacts, IAuditLog audit, TimeProvid
         ["optedIn"] = Lower(Query.OptedIn),
         ["minScore"] = Query.MinScore?.ToString(CultureInfo.InvariantCulture),
         ["hasCart"] = Lower(Query.HasCart),
+        [SiteScope.QueryKey] = Scope.QueryValue,
     };
 
     private static string? Lower(bool? value) => value?.ToString().ToLowerInvariant();
