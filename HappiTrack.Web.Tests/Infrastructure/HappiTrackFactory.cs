@@ -49,6 +49,11 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
     /// <summary>Configuration overrides; set before the first client or service is requested.</summary>
     public Dictionary<string, string?> Settings { get; } = new();
     public bool DeleteDatabaseOnDispose { get; set; } = true;
+    /// <summary>
+    /// A new database starts as a copy of the migrated template (<see cref="MigratedTemplates"/>); false leaves it
+    /// empty, so the app migrates it itself on start. An existing database is used as it is either way.
+    /// </summary>
+    public bool StartFromMigratedTemplate { get; set; } = true;
 
     /// <summary>The rules' holdout settings (default 10 % in production), set to 0 for the suite unless a test overrides them.</summary>
     public static readonly string[] NoHoldouts =
@@ -60,7 +65,8 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        if (PostgresDatabase is not null) TestPostgres.EnsureDatabase(PostgresDatabase);
+        if (PostgresDatabase is not null) TestPostgres.EnsureDatabase(PostgresDatabase, StartFromMigratedTemplate);
+        else if (StartFromMigratedTemplate) MigratedTemplates.CopySqliteTo(DatabasePath);
         builder.UseSetting("Database:Provider", Provider.ToString());
         builder.UseSetting("ConnectionStrings:Default", ConnectionString);
         // Scenarios expect every eligible contact to be messaged; the holdout tests (Analytics/Lift*) set their own percentages.
