@@ -32,23 +32,63 @@ fi
 dotnet build HappiTrack.sln -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0; failed=0; status=0
-for run in HappiTrack.Web.Tests:Sqlite HappiTrack.Web.Tests:Postgres HappiTrack.E2E:Sqlite; do
-  project=${run%%:*}
-  log=$(mktemp)
-  echo "== $project on ${run##*:}"
-  # Benchmarks (trait Category=Bench) measure rather than check; bench/*/run.sh runs them.
-  HT_TEST_PROVIDER=${run##*:} dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=minimal" --filter "Category!=Bench" "$@" 2>&1 | tee "$log"
-  [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
-  # vstest's summary: "Passed!  - Failed:     0, Passed:    12, Skipped: ..."
+logs=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; scripts/pg.sh stop "$pg_dir"; rm -rf "$logs"' EXIT
+
+# One pass: project:provider. Benchmarks (trait Category=Bench) measure rather than check; bench/*/run.sh runs them.
+# HT_TEST_FILTER narrows every pass further (a vstest filter, e.g. "FullyQualifiedName~Tracking"); dotnet test takes one --filter.
+filter="Category!=Bench${HT_TEST_FILTER:+&(${HT_TEST_FILTER})}"
+pass() {
+  local project=${1%%:*} provider=${1##*:}
+  HT_TEST_PROVIDER=$provider dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=minimal" \
+    --filter "$filter" "${extra[@]}"
+}
+
+# Adds a finished pass to the totals from vstest's summary: "Passed!  - Failed:     0, Passed:    12, Skipped: ..."
+tally() {
+  local run=$1 code=$2 log=$3 summary p f
+  [ "$code" -ne 0 ] && status=1
   summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+' "$log" | tail -1)
   if [ -z "$summary" ]; then
-    echo "no test summary from $project"; status=1; failed=$((failed + 1))
+    echo "no test summary from ${run%%:*} on ${run##*:}"; status=1; failed=$((failed + 1))
   else
     p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary"); f=$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")
     passed=$((passed + p)); failed=$((failed + f))
   fi
-  rm -f "$log"
-done
+}
+extra=("$@")
+
+# The SQLite pass runs alone: its real-process tests (kill -9, floods, log volume) measure the app under
+# load of their own and must have the machine to themselves.
+echo "== HappiTrack.Web.Tests on Sqlite"
+pass HappiTrack.Web.Tests:Sqlite 2>&1 | tee "$logs/sqlite"
+tally HappiTrack.Web.Tests:Sqlite "${PIPESTATUS[0]}" "$logs/sqlite"
+
+# The PostgreSQL pass and the end-to-end pass share nothing (own databases, files and free ports) and
+# neither keeps two cores busy (the browser tests wait on a person's pace and one browser at a time), so
+# they run side by side; each log is printed whole when its pass ends. HT_TEST_SERIAL=1 runs them in turn.
+together=(HappiTrack.Web.Tests:Postgres HappiTrack.E2E:Sqlite)
+if [ -n "${HT_TEST_SERIAL:-}" ]; then
+  for run in "${together[@]}"; do
+    echo "== ${run%%:*} on ${run##*:}"
+    pass "$run" 2>&1 | tee "$logs/$run"
+    tally "$run" "${PIPESTATUS[0]}" "$logs/$run"
+  done
+else
+  echo "== HappiTrack.Web.Tests on Postgres and HappiTrack.E2E on Sqlite, side by side (each log follows whole when its pass ends)"
+  pids=()
+  for run in "${together[@]}"; do
+    pass "$run" >"$logs/$run" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!together[@]}"; do
+    run=${together[$i]}
+    wait "${pids[$i]}"; code=$?
+    echo "== ${run%%:*} on ${run##*:}"
+    cat "$logs/$run"
+    tally "$run" "$code" "$logs/$run"
+  done
+fi
 
 echo "$passed passed, $failed failed"
 exit $status

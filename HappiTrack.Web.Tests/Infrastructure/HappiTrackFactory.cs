@@ -56,6 +56,11 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
 
     public const string SuiteDealSlug = "steelseries-arctis-nova-7";
     public bool DeleteDatabaseOnDispose { get; set; } = true;
+    /// <summary>
+    /// A new database starts as a copy of the migrated template (<see cref="MigratedTemplates"/>); false leaves it
+    /// empty, so the app migrates it itself on start. An existing database is used as it is either way.
+    /// </summary>
+    public bool StartFromMigratedTemplate { get; set; } = true;
 
     /// <summary>The rules' holdout settings (default 10 % in production), set to 0 for the suite unless a test overrides them.</summary>
     public static readonly string[] NoHoldouts =
@@ -67,7 +72,8 @@ public class HappiTrackFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        if (PostgresDatabase is not null) TestPostgres.EnsureDatabase(PostgresDatabase);
+        if (PostgresDatabase is not null) TestPostgres.EnsureDatabase(PostgresDatabase, StartFromMigratedTemplate);
+        else if (StartFromMigratedTemplate) MigratedTemplates.CopySqliteTo(DatabasePath);
         builder.UseSetting("Database:Provider", Provider.ToString());
         builder.UseSetting("ConnectionStrings:Default", ConnectionString);
         // Scenarios expect every eligible contact to be messaged; the holdout tests (Analytics/Lift*) set their own percentages.

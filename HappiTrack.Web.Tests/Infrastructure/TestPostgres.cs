@@ -36,13 +36,27 @@ public static class TestPostgres
     public static string ConnectionStringFor(string database) =>
         new NpgsqlConnectionStringBuilder(Server) { Database = database }.ConnectionString;
 
-    public static void EnsureDatabase(string database)
+    /// <summary>
+    /// Creates the database unless it exists (a restart test's second host): by default as a copy of the
+    /// migrated template (<see cref="MigratedTemplates"/>), else empty, for a test of the app's own migration.
+    /// </summary>
+    public static void EnsureDatabase(string database, bool fromMigratedTemplate = true)
+    {
+        using (var connection = Maintenance())
+        using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection))
+        {
+            exists.Parameters.AddWithValue("name", database);
+            if (exists.ExecuteScalar() is not null) return;
+        }
+        CreateDatabase(database, fromMigratedTemplate ? MigratedTemplates.Postgres : null);
+    }
+
+    public static void CreateDatabase(string database, string? template)
     {
         using var connection = Maintenance();
-        using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
-        exists.Parameters.AddWithValue("name", database);
-        if (exists.ExecuteScalar() is not null) return;
-        using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+        using var create = new NpgsqlCommand(template is null
+            ? $"CREATE DATABASE \"{database}\""
+            : $"CREATE DATABASE \"{database}\" TEMPLATE \"{template}\"", connection);
         create.ExecuteNonQuery();
     }
 
