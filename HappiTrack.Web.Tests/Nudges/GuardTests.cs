@@ -134,4 +134,12 @@ public class GuardTests
         Assert.Equal(GuardVerdict.Suppress, d.Verdict);
         Assert.Equal(GuardReasons.Expired, d.Reason);
     }
+
+    [Fact]
+    public void A_message_due_only_after_its_offer_expired_is_suppressed_even_when_nothing_defers_it()
+    {
+        var d = NudgeGuards.Decide(new GuardInput(true, false, [], ExpiresAt: U(11, 24, 11)), U(11, 24, 12), Defaults, Utc);
+        Assert.Equal(GuardVerdict.Suppress, d.Verdict);
+        Assert.Equal(GuardReasons.Expired, d.Reason);
+    }
 }

@@ -180,6 +180,26 @@ public class OutboxTests
     }
 
     [Fact]
+    public async Task A_retry_that_comes_due_after_the_offer_expired_is_suppressed_not_sent()
+    {
+        var channel = new FlakyChannel(failures: 1);
+        await using var app = new LoggedApp { Dispatcher = channel };
+        var kit = new BrainKit(app);
+        var contactId = await QueueInterestNudgeAsync(app, "+4915112345678");
+        await kit.ProjectAsync();
+        await kit.DispatchAsync();
+        var failed = Assert.Single(await kit.NudgesAsync(contactId));
+        Assert.Equal(NudgeStatuses.Failed, failed.Status);
+
+        // The outbox was down past the offer's validity: the channel would now accept it, but the offer is void.
+        app.Clock.SetUtcNow(new DateTimeOffset(failed.ExpiresAt!.Value, TimeSpan.Zero).AddMinutes(1));
+        await kit.DispatchAsync();
+        var nudge = Assert.Single(await kit.NudgesAsync(contactId));
+        Assert.Equal((NudgeStatuses.Suppressed, GuardReasons.Expired), (nudge.Status, nudge.Reason));
+        Assert.Equal(1, channel.Calls);
+    }
+
+    [Fact]
     public async Task A_channel_that_recovers_delivers_on_the_retry()
     {
         var channel = new FlakyChannel(failures: 1);

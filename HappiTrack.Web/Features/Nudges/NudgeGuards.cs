@@ -20,7 +20,7 @@ public sealed record GuardInput(bool OptedIn, bool OptedOut, IReadOnlyList<DateT
 /// The anti-spam guards of SPEC §5, as pure decisions applied when a nudge is written and again
 /// when it is dispatched: consent first (suppress), then the per-contact cap and quiet hours
 /// (defer). A nudge may wait at most until its <see cref="GuardInput.ExpiresAt"/> (creation plus the
-/// offer's validity); deferred beyond that, the cause is stale and it is suppressed instead.
+/// offer's validity); due or deferred beyond that, the cause is stale and it is suppressed instead.
 /// </summary>
 public static class NudgeGuards
 {
@@ -36,6 +36,8 @@ public static class NudgeGuards
     {
         if (input.OptedOut) return GuardDecision.Suppress(GuardReasons.OptedOut);
         if (!input.OptedIn) return GuardDecision.Suppress(GuardReasons.NoOptIn);
+        // A retry or a held message can come due after its offer lapsed (the outbox was down, the tokens job has not run yet).
+        if (input.ExpiresAt is { } lapsed && now >= lapsed) return GuardDecision.Suppress(GuardReasons.Expired);
 
         var at = now;
         string? reason = null;
