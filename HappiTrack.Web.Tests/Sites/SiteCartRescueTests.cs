@@ -218,6 +218,32 @@ public sealed class SiteCartRescueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_interest_offer_on_a_sites_product_lands_on_that_product_at_the_shop_not_on_trusty()
+    {
+        var site = await RegisterAsync(Template);
+        using var server = _app.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await SiteKit.PostAsync(server, site, new
+        {
+            type = "product_upserted", data = new { slug = "blue-mug", name = "Blue mug", price = 12.50m, tags = new[] { "mugs" }, url = MugUrl },
+        })).StatusCode);
+        var contact = await Kit.ContactAsync();
+        var visitor = await Kit.VisitorAsync(contact.Id);
+        await Kit.EventAsync(visitor, EventTypes.ProductView, "blue-mug");
+        await Kit.EventAsync(visitor, EventTypes.LingerSpecs, "blue-mug");
+        await Kit.EventAsync(visitor, EventTypes.AddToCart, "blue-mug", EventSource.Server);
+        await Kit.ProjectAsync();
+        var offer = Assert.Single(await Kit.NudgesAsync(contact.Id), n => n.Kind == NudgeKinds.InterestDiscount);
+
+        var response = await ClickAsync(offer);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(MugUrl, response.Headers.Location!.ToString());
+        Assert.Equal(Kit.Now, await _app.WithDbAsync(db => db.Set<Nudge>().Where(n => n.Id == offer.Id).Select(n => n.ClickedAt).SingleAsync()));
+        // No Trusty visitor cookie or offer cookie on the brain's domain for another shop's shopper.
+        Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(), string.Join("; ", cookies ?? []));
+    }
+
+    [Fact]
     public async Task Trustys_own_cart_rescue_still_restores_into_trustys_cart_and_goes_to_checkout()
     {
         await RegisterAsync(Template);

@@ -38,6 +38,9 @@ public static class NudgeLinks
         if (nudge.Kind == NudgeKinds.CartRescue && nudge.CartSnapshot is not null
             && await otherShops.FindAsync(nudge, clock.GetUtcNow().UtcDateTime, ct) is { } elsewhere)
             return await FollowToOtherShopAsync(http, db, nudge, elsewhere, clock, ct);
+        // An interest offer on another shop's product: the shopper goes to that product on the shop, not to Trusty's page.
+        if (await OtherShopProductUrlAsync(db, nudge, ct) is { } shopProduct)
+            return await FollowToOtherShopAsync(http, db, nudge, new RescuedCartDestination(shopProduct, shopProduct), clock, ct);
 
         // Chat apps fetch the link to draw a preview as soon as the message arrives: that fetch is not
         // the contact. It gets the landing page only, no click, no visitor link, no offer (and no token in the URL).
@@ -75,7 +78,7 @@ public static class NudgeLinks
     }
 
     /// <summary>
-    /// A cart of another shop: the click counts (attribution, the funnel) but nothing of Trusty's is touched — no
+    /// A cart or product of another shop: the click counts (attribution, the funnel) but nothing of Trusty's is touched — no
     /// visitor cookie or link on our domain (the shop keeps its own visitor id), no cart restored here, no offer cookie.
     /// </summary>
     private static async Task<RedirectHttpResult> FollowToOtherShopAsync(
@@ -87,6 +90,14 @@ public static class NudgeLinks
         // The signed payload is made for this click and lives in the URL: keep it out of caches.
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Redirect(destination.Url);
+    }
+
+    private static async Task<string?> OtherShopProductUrlAsync(AppDbContext db, Nudge nudge, CancellationToken ct)
+    {
+        if (nudge.Kind != NudgeKinds.InterestDiscount || nudge.ProductId is not { } productId) return null;
+        var url = await db.Products.Where(p => p.Id == productId && p.SiteId != SiteIds.Trusty).Select(p => p.ExternalUrl).FirstOrDefaultAsync(ct);
+        // The shop reported this URL: only a web address becomes a redirect.
+        return Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) ? uri.AbsoluteUri : null;
     }
 
     private static async Task<string?> ProductPathAsync(AppDbContext db, Nudge nudge, CancellationToken ct)
